@@ -1,0 +1,9 @@
+"""ASGI entry point: `uvicorn jiuzhu.asgi:application`."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiuzhu.settings")
+
+application = get_asgi_application()

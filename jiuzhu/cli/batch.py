@@ -1,0 +1,60 @@
+"""`jiuzhu rules batch` and `jiuzhu rules simulate`: many households at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from jiuzhu.cli._io import BAD_INPUT
+from jiuzhu.rules.i18n import LANGUAGES
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    batch = commands.add_parser("batch", help="the vectorised means test over Parquet files (docs/batch_schema.md)")
+    batch.add_argument("--households", required=True, help="households.parquet")
+    batch.add_argument("--members", required=True, help="members.parquet")
+    batch.add_argument("--out", required=True, help="result.parquet (written only if every row is good)")
+    batch.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="local (default) or Apache Spark, one county partition per task")
+    batch.add_argument("--chunk", type=int, default=250_000, help="households per chunk (local engine)")
+    batch.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
+    batch.add_argument("--lang", choices=LANGUAGES, help="language of the bad-row report")
+    batch.set_defaults(func=run_batch)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
+    from jiuzhu.cli.rules import region_check
+    from jiuzhu.rules.batch import BadInput
+
+    try:
+        if args.engine == "spark":
+            from jiuzhu.rules.spark import run_spark_batch
+
+            written = run_spark_batch(args.households, args.members, args.out, known_region=region_check)
+        else:
+            from jiuzhu.rules.batch import run_batch as run_local
+
+            total = pq.ParquetFile(args.households).metadata.num_rows
+            show = args.progress or (sys.stderr.isatty() and total > 100_000)
+            with tqdm(total=total, unit="households", disable=not show, file=sys.stderr) as bar:
+
+                def advance(rows: int) -> None:
+                    bar.update(rows)
+
+                written = run_local(args.households, args.members, args.out, chunk_rows=args.chunk,
+                                    known_region=region_check, progress=advance)
+    except BadInput as exc:
+        rows = exc.as_list(args.lang)
+        for row in rows:
+            row.pop("args", None)
+        sys.stdout.write(json.dumps({"bad_rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        return BAD_INPUT
+    except (OSError, ValueError) as exc:
+        sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
+        return BAD_INPUT
+    sys.stderr.write(f"{written} households written to {args.out}\n")
+    return 0

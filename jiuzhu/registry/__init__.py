@@ -1,0 +1,1 @@
+"""Registry: persons, households, memberships, their income, asset and expense records, and IDs."""

@@ -1,0 +1,101 @@
+"""`rules evaluate`: one case or a list, validated, computed and explained (DOMAIN.md §13–14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from jiuzhu.rules import engine
+from jiuzhu.rules.arrays import round_fen
+from jiuzhu.rules.case import IdentityCheck, RegionCheck, case_arrays, read_cases
+from jiuzhu.rules.errors import InvalidCase, Problem
+from jiuzhu.rules.errors import gettext_noop as _
+from jiuzhu.rules.explain import explanation, trace
+from jiuzhu.rules.parameters import ParameterTree, default_tree
+
+MONEY_FIELDS = frozenset({
+    "standard", "counted_income", "necessary_expenditure", "net_income", "per_capita_net_income",
+    "topup", "classified", "total_annual", "total_monthly",
+})
+#: Coefficients are shown to 6 places; the computation keeps them unrounded.
+INDEX_PLACES = 6
+
+
+def output_columns(results: engine.Results) -> dict[str, np.ndarray]:
+    """The output fields as shown: money half-up to the fen, indices to 6 places.
+
+    Both `evaluate` and `batch` show values through this one function, so they agree."""
+    out: dict[str, np.ndarray] = {}
+    for name in engine.OUTPUT_FIELDS:
+        values = results.household[name]
+        if values.dtype == np.bool_:
+            out[name] = values
+        elif name == "size":
+            out[name] = values.astype(np.int64)
+        elif name in MONEY_FIELDS:
+            out[name] = round_fen(values)
+        else:
+            out[name] = np.round(values, INDEX_PLACES)
+    return out
+
+
+def _python(value: Any) -> Any:
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return float(value)
+
+
+def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree: ParameterTree | None = None,
+             known_region: RegionCheck | None = None, check_identity: IdentityCheck | None = None) -> Any:
+    """Evaluate one case (a dict) or a list of cases; raises InvalidCase with every problem."""
+    tree = tree or default_tree()
+    cases, many = read_cases(raw, tree, known_region=known_region, check_identity=check_identity)
+    arrays = case_arrays(cases, tree)
+    results = engine.compute(arrays.households, arrays.persons, arrays.params)
+    if arrays.params.failed:
+        problems: list[Problem] = []
+        for i, case in enumerate(cases):
+            failure = arrays.params.failed.get(int(arrays.households.context[i]))
+            if failure is not None:
+                exc, _ctx = failure
+                problems.append(exc.problem(f"[{i}].region" if many else "region", case.region, case.date))
+        raise InvalidCase(problems)
+    starts = np.searchsorted(arrays.persons.household, np.arange(len(cases) + 1))
+    outputs = []
+    shown = output_columns(results)
+    for i, case in enumerate(cases):
+        out: dict[str, Any] = {"household": case.household_id}
+        for name in engine.OUTPUT_FIELDS:
+            out[name] = _python(shown[name][i])
+        out["programmes"] = [dibao_programme(out)]
+        if with_trace or lang:
+            entries = trace(case, i, results, arrays.params, range(starts[i], starts[i + 1]))
+            if with_trace:
+                out["trace"] = entries
+            if lang:
+                out["explanation"] = explanation(entries, case, lang)
+        outputs.append(out)
+    return outputs if many else outputs[0]
+
+
+def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
+    """Dibao as a programme entry: which conditions held and which did not."""
+    reasons = [
+        {"condition": "income_below_standard", "held": out["per_capita_net_income"] < out["standard"]
+         or (out["dibao_eligible"]), "description": _("per-capita net income below the standard")},
+        {"condition": "assets_within_limit", "held": out["assets_within_limit"],
+         "description": _("assets within the local limits")},
+    ]
+    return {"programme": "dibao", "eligible": out["dibao_eligible"] or out["gradual_exit"],
+            "amount": out["total_annual"], "period": "per_year", "reasons": reasons}
+
+
+def evaluate_case(data: Any, *, lang: str | None = None, **kwargs: Any) -> Any:
+    """The entry point of the page, the API and the CLI (same validation, same messages)."""
+    return evaluate(data, lang=lang, **kwargs)
+
+
+__all__ = ["InvalidCase", "evaluate", "evaluate_case"]

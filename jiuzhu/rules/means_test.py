@@ -1,0 +1,149 @@
+"""Means test (家庭经济状况核查): working capacity, income, expenditure, assets, eligibility.
+
+One function per output variable, vectorised over households (DOMAIN.md §4). Every
+rule value comes from `p`; no literal here is policy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jiuzhu.rules.arrays import BoolArray, FloatArray, Households, IntArray, ParamArrays, Persons
+from jiuzhu.rules.vocabulary import CATEGORY_BIT, INCOME_DEDUCTION_KINDS
+
+
+def household_sum(persons: Persons, values: FloatArray, n: int) -> FloatArray:
+    return np.bincount(persons.household, weights=values, minlength=n).astype(np.float64)
+
+
+def size(h: Households, persons: Persons) -> IntArray:
+    """共同生活的家庭成员: members counted in the household (§3)."""
+    counts: IntArray = np.bincount(persons.household[persons.counted], minlength=h.n).astype(np.int64)
+    return counts
+
+
+def health_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
+    """健康系数: an assessor's figure wins; else by disability grade; else no disability."""
+    pc = p.household_context[persons.household]
+    grades = p.context_values("wci.health.disability_grade_coefficients", fill=())
+    width = max((len(g) for g in grades), default=1) or 1
+    table = np.array([list(g) if len(g) == width else [np.nan] * width for g in grades], dtype=np.float64)
+    no_disability = p.context_numbers("wci.health.no_disability")[pc]
+    by_grade = table[pc, np.clip(persons.disability_grade - 1, 0, table.shape[1] - 1)]
+    coefficient = np.where(persons.disability_grade > 0, by_grade, no_disability)
+    return np.where(np.isnan(persons.health_coefficient), coefficient, persons.health_coefficient)
+
+
+def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
+    """年龄系数 by age bracket (a < 18 → 0, 18–59 → 1, 60–64 → 0.6, 65–69 → 0.2, 70+ → 0)."""
+    pc = p.household_context[persons.household]
+    thresholds = p.context_values("wci.age.thresholds", fill=(0.0,))
+    coefficients = p.context_values("wci.age.coefficients", fill=(np.nan,))
+    out = np.zeros(persons.m, dtype=np.float64)
+    # Contexts share a handful of distinct tables: one searchsorted per table.
+    tables: dict[tuple[tuple[float, ...], tuple[float, ...]], list[int]] = {}
+    for i, (t, c) in enumerate(zip(thresholds, coefficients, strict=True)):
+        tables.setdefault((tuple(t), tuple(c)), []).append(i)
+    for (t, c), contexts in tables.items():
+        mask = np.isin(pc, contexts) if len(tables) > 1 else slice(None)
+        bracket = np.searchsorted(np.asarray(t), persons.age[mask], side="right") - 1
+        out[mask] = np.asarray(c)[np.clip(bracket, 0, len(c) - 1)]
+    return out
+
+
+def sex_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
+    """性别系数: male 1, female 0.8."""
+    pc = p.household_context[persons.household]
+    female, male = p.context_numbers("wci.sex.female")[pc], p.context_numbers("wci.sex.male")[pc]
+    return np.where(persons.female, female, male)
+
+
+def working_capacity_index(h: Households, persons: Persons, member_index: FloatArray,
+                           n_counted: IntArray) -> FloatArray:
+    """家庭劳动能力系数 L = Σ counted members' indices / number of counted members."""
+    total = household_sum(persons, np.where(persons.counted, member_index, 0.0), h.n)
+    return np.divide(total, n_counted, out=np.zeros(h.n), where=n_counted > 0)
+
+
+def imputed_income(h: Households, persons: Persons, p: ParamArrays, member_index: FloatArray,
+                   wci: FloatArray) -> FloatArray:
+    """推算收入: reference earnings × months, scaled by the household or the member index."""
+    pc = p.household_context[persons.household]
+    by_household = p.context_is("income.imputation.working_capacity_basis", "household")[pc]
+    by_member = p.context_is("income.imputation.working_capacity_basis", "individual")[pc]
+    scale = np.where(by_household, wci[persons.household], np.where(by_member, member_index, 1.0))
+    return household_sum(persons, np.where(persons.counted, persons.imputed_base * scale, 0.0), h.n)
+
+
+def gross_income(h: Households, p: ParamArrays, imputed: FloatArray) -> FloatArray:
+    """Counted income kinds plus imputed earnings; excluded kinds are a dated parameter."""
+    excluded = p.context_values("income.excluded_kinds", fill=())
+    total = imputed.copy()
+    for kind, amount in h.income.items():
+        counted = np.array([kind not in e for e in excluded], dtype=np.bool_)[h.context]
+        total += np.where(counted, amount, 0.0)
+    return total
+
+
+def employment_costs(h: Households, p: ParamArrays) -> FloatArray:
+    """必要就业成本: a share of wages, deducted before the test (审核确认办法 art. 13)."""
+    wage = h.income.get("wage")
+    if wage is None:
+        return np.zeros(h.n)
+    return wage * p.number("income.employment_cost_rate")
+
+
+def income_deductions(h: Households) -> FloatArray:
+    """Taxes, social contributions and maintenance paid come off income."""
+    total = np.zeros(h.n)
+    for kind in INCOME_DEDUCTION_KINDS:
+        if kind in h.expense:
+            total += h.expense[kind]
+    return total
+
+
+def necessary_expenditure(h: Households, p: ParamArrays) -> FloatArray:
+    """家庭必要支出 deducted where the region deducts that kind (Da'an income − expenditure)."""
+    deductible = p.context_values("expenditure.deductible_kinds", fill=())
+    total = np.zeros(h.n)
+    for kind, amount in h.expense.items():
+        if kind in INCOME_DEDUCTION_KINDS:
+            continue
+        on = np.array([kind in d for d in deductible], dtype=np.bool_)[h.context]
+        total += np.where(on, amount, 0.0)
+    return total
+
+
+def per_capita(amount: FloatArray, n_counted: IntArray) -> FloatArray:
+    return np.divide(amount, n_counted, out=np.zeros(len(amount)), where=n_counted > 0)
+
+
+def financial_assets_within_limit(h: Households, p: ParamArrays, standard: FloatArray,
+                                  n_counted: IntArray) -> BoolArray:
+    """人均金融资产 ≤ k × the annual standard (Da'an: one year)."""
+    limit = p.number("assets.financial_per_capita_limit_years") * standard
+    result: BoolArray = per_capita(h.assets_financial, n_counted) <= limit
+    return result
+
+
+def property_within_limit(h: Households, p: ParamArrays) -> BoolArray:
+    """Homes and non-exempt vehicles within the local limits."""
+    result: BoolArray = (h.homes <= p.number("assets.max_homes")) & (
+        h.vehicle_value <= p.number("assets.vehicle_value_cap")
+    )
+    return result
+
+
+def member_categories(persons: Persons, p: ParamArrays) -> IntArray:
+    """Tags given plus those derived from age and disability grade (§13)."""
+    pc = p.household_context[persons.household]
+    minor = persons.age < p.context_numbers("categories.minor_age_below")[pc]
+    elderly = persons.age >= p.context_numbers("categories.elderly_age")[pc]
+    severe = (persons.disability_grade > 0) & (
+        persons.disability_grade <= p.context_numbers("categories.severe_disability_max_grade")[pc]
+    )
+    tags = persons.categories.copy()
+    tags |= np.where(minor, CATEGORY_BIT["minor"], 0)
+    tags |= np.where(elderly, CATEGORY_BIT["elderly"], 0)
+    tags |= np.where(severe, CATEGORY_BIT["severe_disability"], 0)
+    return tags

@@ -1,0 +1,1 @@
+"""Shared test set-up: Django settings come from pyproject (pytest-django)."""

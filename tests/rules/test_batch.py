@@ -1,0 +1,104 @@
+"""`rules batch`: chunked Parquet in, Parquet out; bad rows reported and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jiuzhu.areas.divisions import is_known_region
+from jiuzhu.rules.batch import BadInput, run_batch
+from jiuzhu.rules.evaluate import evaluate
+from tests.rules.factories import adult, daan_example, household
+from tests.rules.tabular import to_tables, write_tables
+
+
+def test_batch_gives_the_same_rows_as_evaluate(tmp_path: Path) -> None:
+    cases = [daan_example(parameters={}), household([adult("a")], income=[{"kind": "wage", "amount": 1000}]),
+             household([adult("a"), adult("b", sex="female", birth_date="1950-03-03")], region="320582",
+                       area_type="urban", date="2019-08-01")]
+    h, m = write_tables(cases, tmp_path)
+    assert run_batch(h, m, tmp_path / "r.parquet", chunk_rows=2) == 3
+    rows = pq.read_table(tmp_path / "r.parquet").to_pylist()
+    for case, row in zip(cases, rows, strict=True):
+        one = evaluate(case, with_trace=False)
+        assert {k: row[k] for k in one if k in row} == {k: v for k, v in one.items() if k in row}
+    assert rows[2]["standard"] == 11340.0
+
+
+def test_members_out_of_order_are_gathered(tmp_path: Path) -> None:
+    cases = [daan_example(parameters={}), household([adult("a"), adult("b")])]
+    h, m = to_tables(cases)
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m.take(pa.array([4, 0, 3, 1, 2])), tmp_path / "m.parquet")
+    run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet", chunk_rows=1)
+    rows = pq.read_table(tmp_path / "r.parquet").to_pylist()
+    assert [r["size"] for r in rows] == [3, 2]
+    assert rows[0]["total_annual"] == 6820.0
+
+
+def test_bad_rows_are_all_reported_and_no_output_is_written(tmp_path: Path) -> None:
+    cases = [daan_example(parameters={}), household([adult("a")]), household([adult("a")])]
+    h, m = to_tables(cases)
+    h = h.set_column(h.schema.get_field_index("region"), "region", pa.array(["220882", "2208", "990101"]))
+    births = m.column("birth_date").to_pylist()
+    births[1] = births[1].replace(year=2030)
+    m = m.set_column(m.schema.get_field_index("birth_date"), "birth_date", pa.array(births, pa.date32()))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    out = tmp_path / "r.parquet"
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", out, known_region=is_known_region)
+    found = {(r["file"], r["row"], r["column"]): r["reason"] for r in caught.value.as_list()}
+    assert found[("households.parquet", 1, "region")].startswith("must be a division code")
+    assert found[("households.parquet", 2, "region")] == "is not a known division code"
+    assert found[("members.parquet", 1, "birth_date")] == "is after the case date"
+    assert not out.exists()
+    assert list(tmp_path.glob(".batch-*")) == []
+
+
+def test_unknown_and_missing_columns_are_reported(tmp_path: Path) -> None:
+    h, m = to_tables([household([adult("a")])])
+    pq.write_table(h.append_column("colour", pa.array(["blue"])).drop_columns(["area_type"]), tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
+    found = {(r["column"], r["reason"]) for r in caught.value.as_list()}
+    assert found == {("colour", "is not a known column"), ("area_type", "is required")}
+
+
+def test_orphan_members_and_duplicate_households_are_bad_rows(tmp_path: Path) -> None:
+    h, m = to_tables([household([adult("a")]), household([adult("a")])])
+    h = h.set_column(h.schema.get_field_index("household_id"), "household_id", pa.array(["H1", "H1"]))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
+    reasons = {(r["file"], r["reason"]) for r in caught.value.as_list()}
+    assert ("households.parquet", "is used twice") in reasons
+    assert ("members.parquet", "refers to a household that is not in the file") in reasons
+
+
+def test_parameter_not_in_force_is_a_bad_row(tmp_path: Path) -> None:
+    h, m = write_tables([household([adult("a")], region="110105")], tmp_path)
+    with pytest.raises(BadInput) as caught:
+        run_batch(h, m, tmp_path / "r.parquet")
+    assert caught.value.as_list()[0]["reason"] == (
+        "parameter “dibao.standard” has no value in force on 2019-06-30 for region 110105")
+
+
+def test_generated_county_runs_in_chunks(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from jiuzhu.rules.population import generate
+
+    h, m = generate(3000, 7, "220882", dt.date(2019, 6, 30))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "a.parquet", chunk_rows=700)
+    run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", chunk_rows=100_000)
+    a, b = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
+    assert a.num_rows == 3000 and a.equals(b)
+    assert 0 < sum(a.column("dibao_eligible").to_pylist()) < 3000
