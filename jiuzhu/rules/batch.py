@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,12 @@ import pyarrow.parquet as pq
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import Households, ParamArrays, Persons
-from jiuzhu.rules.case import completed_years, effective_region
+from jiuzhu.rules.case import effective_region
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.evaluate import output_columns
 from jiuzhu.rules.i18n import translate
 from jiuzhu.rules.parameters import ParameterContext, ParameterTree, default_tree
-from jiuzhu.rules.vocabulary import AREA_TYPES, CATEGORIES, CATEGORY_BIT, EXPENSE_KINDS, INCOME_KINDS, SEXES
+from jiuzhu.rules.vocabulary import AREA_TYPES, CATEGORY_BIT, EXPENSE_KINDS, INCOME_KINDS, SEXES
 
 RegionCheck = Callable[[str], bool]
 
@@ -40,7 +41,7 @@ HOUSEHOLD_COLUMNS = (*HOUSEHOLD_REQUIRED, *HOUSEHOLD_MONEY, "homes", "employment
 MEMBER_REQUIRED = ("household_id", "member_id", "sex", "birth_date")
 MEMBER_COLUMNS = (*MEMBER_REQUIRED, "relation", "disability_grade", "health_coefficient", "categories",
                   "counted", "imputed_monthly_reference", "imputed_months", "refused_work")
-DEFAULT_CHUNK = 250_000
+DEFAULT_CHUNK = 500_000
 
 
 class BadInput(Exception):
@@ -72,24 +73,47 @@ class BadRows:
 
 
 def _column(table: pa.Table, name: str, kind: str, n: int) -> np.ndarray:
-    """A numeric column as NumPy, absent → zeros; nulls become NaN (checked by the caller)."""
+    """A numeric column as NumPy, absent → zeros; nulls become 0, or NaN for `kind="float"`."""
     if name not in table.column_names:
         return np.zeros(n, dtype=np.float64)
-    col = table.column(name).cast(pa.float64())
-    values: np.ndarray = (col if kind == "float" else col.fill_null(0)).to_numpy(zero_copy_only=False)
+    col = table.column(name)
+    if col.null_count and kind != "float":
+        col = col.fill_null(0)
+    values: np.ndarray = col.to_numpy().astype(np.float64, copy=False)
     return values
 
 
 def _bool(table: pa.Table, name: str, default: bool, n: int) -> np.ndarray:
     if name not in table.column_names:
         return np.full(n, default, dtype=np.bool_)
-    result: np.ndarray = table.column(name).fill_null(default).to_numpy(zero_copy_only=False).astype(np.bool_)
+    col = table.column(name)
+    result: np.ndarray = (col.fill_null(default) if col.null_count else col).to_numpy().astype(np.bool_)
     return result
 
 
 def _days(col: pa.ChunkedArray) -> np.ndarray:
-    days: np.ndarray = col.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
-    return days.astype("datetime64[D]")
+    if not pa.types.is_date32(col.type):
+        col = col.cast(pa.date32())
+    days: np.ndarray = (col.fill_null(0) if col.null_count else col).cast(pa.int32()).to_numpy().astype(np.int64)
+    return days
+
+
+def _ymd(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Dates as year × 10000 + month × 100 + day, computed by Arrow (fast on millions)."""
+    if not pa.types.is_date32(col.type):
+        col = col.cast(pa.date32())
+    if col.null_count:
+        col = col.fill_null(pa.scalar(0, pa.int32()).cast(pa.date32()))
+    ymd: np.ndarray = (pc.year(col).to_numpy().astype(np.int64) * 10_000 + pc.month(col).to_numpy() * 100
+                       + pc.day(col).to_numpy())
+    return ymd
+
+
+def _encoded(col: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary codes and values of a text column: work on the few distinct values."""
+    encoded = pc.dictionary_encode(col).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    return codes, encoded.dictionary.to_pylist()
 
 
 class ContextIndex:
@@ -100,26 +124,19 @@ class ContextIndex:
         self.contexts: list[ParameterContext] = []
         self.keys: dict[tuple[str, int, str], int] = {}
 
-    def assign(self, regions: pa.ChunkedArray, dates: np.ndarray, area_types: pa.ChunkedArray) -> np.ndarray:
-        region_codes = pc.dictionary_encode(regions).combine_chunks()
-        region_index = region_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        region_values = region_codes.dictionary.to_pylist()
-        level_of = np.array([self._level(r) for r in region_values], dtype=object)
-        level_codes, level_index = np.unique(level_of[region_index].astype(str), return_inverse=True) \
-            if len(region_index) else (np.array([], dtype=str), np.zeros(0, dtype=np.int64))
-        urban = pc.equal(area_types, "urban").fill_null(False).to_numpy(zero_copy_only=False).astype(np.int64)
-        day = dates.astype(np.int64)
-        offset = day - day.min() if len(day) else day
-        span = int(offset.max()) + 1 if len(day) else 1
-        key = (level_index.astype(np.int64) * 2 + urban) * span + offset
-        unique, inverse = np.unique(key, return_inverse=True)
-        first = np.zeros(len(unique), dtype=np.int64)
-        first[inverse[::-1]] = np.arange(len(key))[::-1]
+    def assign(self, regions: tuple[np.ndarray, list[Any]], days: np.ndarray, urban: np.ndarray) -> np.ndarray:
+        codes, values = regions
+        levels = sorted({self._level(v) for v in values})
+        level_of_value = np.array([levels.index(self._level(v)) for v in values] or [0], dtype=np.int64)
+        level_index = level_of_value[np.maximum(codes, 0)]
+        offset = days - days.min() if len(days) else days
+        span = int(offset.max()) + 1 if len(days) else 1
+        key = (level_index * 2 + urban.astype(np.int64)) * span + offset
+        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         out = np.empty(len(unique), dtype=np.int64)
         for u, row in enumerate(first):
-            level = str(level_codes[level_index[row]])
-            area = "urban" if urban[row] else "rural"
-            date = dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + int(day[row]))
+            level, area = levels[level_index[row]], "urban" if urban[row] else "rural"
+            date = dt.date.fromordinal(_EPOCH + int(days[row]))
             k = (level, date.toordinal(), area)
             if k not in self.keys:
                 self.keys[k] = len(self.contexts)
@@ -130,6 +147,9 @@ class ContextIndex:
 
     def _level(self, region: str | None) -> str:
         return effective_region(self.tree, region) if region else ""
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
 def _check_columns(table_schema: pa.Schema, file: str, allowed: tuple[str, ...], required: tuple[str, ...],
@@ -145,147 +165,135 @@ def _check_columns(table_schema: pa.Schema, file: str, allowed: tuple[str, ...],
             bad.count += 1
 
 
-def validate_households(t: pa.Table, offset: int, bad: BadRows, known_region: RegionCheck | None) -> np.ndarray:
-    """Row checks of households.parquet; returns the rows that are fine."""
-    n = t.num_rows
+_REGION_SHAPE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+
+
+def _flagger(n: int, file: str, offset: int, bad: BadRows) -> tuple[np.ndarray, Callable[..., None]]:
     ok = np.ones(n, dtype=np.bool_)
-    f = "households.parquet"
 
     def flag(mask: np.ndarray, column: str, reason: str, **args: Any) -> None:
         mask = mask & ok
         if mask.any():
-            bad.add(f, mask, column, reason, offset, **args)
+            bad.add(file, mask, column, reason, offset, **args)
             ok[mask] = False
 
+    return ok, flag
+
+
+def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offset: int, bad: BadRows,
+                        known_region: RegionCheck | None) -> np.ndarray:
+    """Row checks of households.parquet, on the distinct values where possible."""
+    ok, flag = _flagger(t.num_rows, "households.parquet", offset, bad)
     flag(t.column("household_id").is_null().to_numpy(zero_copy_only=False), "household_id", _("is required"))
-    regions = t.column("region")
-    if not pa.types.is_string(regions.type) and not pa.types.is_large_string(regions.type):
-        flag(np.ones(n, dtype=np.bool_), "region", _("must be a division code of 6, 9 or 12 digits, written as text"))
-        return ok
-    shape = pc.match_substring_regex(regions, r"^\d{6}(\d{3}(\d{3})?)?$").fill_null(False)
-    flag(~shape.to_numpy(zero_copy_only=False), "region",
+    codes, values = regions
+    shape_ok = np.array([isinstance(v, str) and bool(_REGION_SHAPE.match(v)) for v in values] or [True])
+    flag((codes < 0) | ~shape_ok[np.maximum(codes, 0)], "region",
          _("must be a division code of 6, 9 or 12 digits, written as text"))
     if known_region is not None:
-        values = pc.unique(regions).to_pylist()
-        unknown = [v for v in values if v and not known_region(v)]
-        if unknown:
-            flag(pc.is_in(regions, pa.array(unknown)).to_numpy(zero_copy_only=False), "region",
-                 _("is not a known division code"))
+        known = np.array([not (isinstance(v, str) and _REGION_SHAPE.match(v)) or known_region(v) for v in values]
+                         or [True])
+        flag(~known[np.maximum(codes, 0)], "region", _("is not a known division code"))
     flag(t.column("date").is_null().to_numpy(zero_copy_only=False), "date", _("is required"))
-    area_ok = pc.is_in(t.column("area_type"), pa.array(list(AREA_TYPES))).fill_null(False)
-    flag(~area_ok.to_numpy(zero_copy_only=False), "area_type", _("must be urban or rural"))
+    area_codes, area_values = _encoded(t.column("area_type"))
+    area_ok = np.array([v in AREA_TYPES for v in area_values] or [True])
+    flag((area_codes < 0) | ~area_ok[np.maximum(area_codes, 0)], "area_type", _("must be urban or rural"))
     for name in (*HOUSEHOLD_MONEY, "homes"):
         if name in t.column_names:
-            values = t.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            flag(~np.isfinite(values) & ~np.isnan(values), name, _("must be a number"))
-            flag(np.nan_to_num(values) < 0, name, _("must not be negative"))
+            values_ = _column(t, name, "float", t.num_rows)
+            flag(np.isinf(values_), name, _("must be a number"))
+            flag(values_ < 0, name, _("must not be negative"))
     return ok
 
 
-def validate_members(t: pa.Table, household_dates: np.ndarray, offset: int, bad: BadRows) -> np.ndarray:
+def validate_members(t: pa.Table, birth_days: np.ndarray, household_days: np.ndarray, offset: int,
+                     bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
-    n = t.num_rows
-    ok = np.ones(n, dtype=np.bool_)
-    f = "members.parquet"
-
-    def flag(mask: np.ndarray, column: str, reason: str, **args: Any) -> None:
-        mask = mask & ok
-        if mask.any():
-            bad.add(f, mask, column, reason, offset, **args)
-            ok[mask] = False
-
+    ok, flag = _flagger(t.num_rows, "members.parquet", offset, bad)
     flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
-    sex_ok = pc.is_in(t.column("sex"), pa.array(list(SEXES))).fill_null(False).to_numpy(zero_copy_only=False)
-    flag(~sex_ok, "sex", _("must be male or female"))
-    births_null = t.column("birth_date").is_null().to_numpy(zero_copy_only=False)
-    flag(births_null, "birth_date", _("is required"))
-    births = _days(t.column("birth_date"))
-    flag(births > household_dates, "birth_date", _("is after the case date"))
+    sex_codes, sex_values = _encoded(t.column("sex"))
+    sex_ok = np.array([v in SEXES for v in sex_values] or [True])
+    flag((sex_codes < 0) | ~sex_ok[np.maximum(sex_codes, 0)], "sex", _("must be male or female"))
+    flag(t.column("birth_date").is_null().to_numpy(zero_copy_only=False), "birth_date", _("is required"))
+    flag(birth_days > household_days, "birth_date", _("is after the case date"))
     if "disability_grade" in t.column_names:
-        g = t.column("disability_grade").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        g = _column(t, "disability_grade", "float", t.num_rows)
         flag(~np.isnan(g) & ((g < 1) | (g > 10) | (g != np.round(g))), "disability_grade",
              _("must be a whole number from 1 (most severe) to 10"))
     if "health_coefficient" in t.column_names:
-        h = t.column("health_coefficient").cast(pa.float64()).to_numpy(zero_copy_only=False)
-        flag(~np.isnan(h) & ((h < 0) | (h > 1)), "health_coefficient", _("must be at most {high}"), high=1.0)
+        h = _column(t, "health_coefficient", "float", t.num_rows)
+        flag((h < 0) | (h > 1), "health_coefficient", _("must be between 0 and 1"))
     for name, high in (("imputed_monthly_reference", None), ("imputed_months", 12.0)):
         if name in t.column_names:
-            v = t.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            flag(np.nan_to_num(v) < 0, name, _("must not be negative"))
+            v = _column(t, name, "float", t.num_rows)
+            flag(v < 0, name, _("must not be negative"))
             if high is not None:
-                flag(np.nan_to_num(v) > high, name, _("must be at most {high}"), high=high)
-    if "categories" in t.column_names:
-        tags = pc.split_pattern(t.column("categories").fill_null(""), ",")
-        flat = pc.list_flatten(tags)
-        parents = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False)
-        known = pc.is_in(pc.utf8_trim_whitespace(flat), pa.array(["", *CATEGORIES])).to_numpy(
-            zero_copy_only=False)
-        unknown_rows = np.zeros(n, dtype=np.bool_)
-        unknown_rows[parents[~known]] = True
-        flag(unknown_rows, "categories", _("has a category that is not known"))
+                flag(v > high, name, _("must be at most {high}"), high=high)
     return ok
 
 
-def category_bits(t: pa.Table) -> np.ndarray:
-    n = t.num_rows
-    bits = np.zeros(n, dtype=np.int64)
+def category_bits(t: pa.Table, flag: Callable[..., None] | None = None) -> np.ndarray:
+    """Bit sets of the comma-separated tags, computed once per distinct text."""
     if "categories" not in t.column_names:
-        return bits
-    col = t.column("categories").fill_null("")
-    for name in CATEGORIES:
-        has = pc.match_substring_regex(col, rf"(^|,)\s*{name}\s*(,|$)").to_numpy(zero_copy_only=False)
-        bits |= np.where(has, CATEGORY_BIT[name], 0)
-    return bits
+        return np.zeros(t.num_rows, dtype=np.int64)
+    codes, values = _encoded(t.column("categories"))
+    bits = np.zeros(len(values) + 1, dtype=np.int64)
+    unknown = np.zeros(len(values) + 1, dtype=np.bool_)
+    for i, text in enumerate(values):
+        for tag in (x.strip() for x in (text or "").split(",")):
+            if tag in CATEGORY_BIT:
+                bits[i] |= CATEGORY_BIT[tag]
+            elif tag:
+                unknown[i] = True
+    if flag is not None:
+        flag(unknown[codes], "categories", _("has a category that is not known"))
+    result: np.ndarray = bits[codes]  # code -1 (null) takes the last, empty slot
+    return result
 
 
 def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, context: np.ndarray,
-                       contexts: ContextIndex) -> tuple[Households, Persons, ParamArrays]:
-    n = h.num_rows
-    dates = _days(h.column("date"))
-    employment = h.column("employment_started") if "employment_started" in h.column_names else None
+                       contexts: ContextIndex, household_days: np.ndarray, birth_days: np.ndarray,
+                       categories: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
+    n, k = h.num_rows, m.num_rows
     months_since = np.full(n, np.nan)
-    if employment is not None:
-        start = _days(employment)
-        has = ~employment.is_null().to_numpy(zero_copy_only=False)
-        sm = start.astype("datetime64[M]").astype(np.int64)
-        dm = dates.astype("datetime64[M]").astype(np.int64)
-        sd = (start - start.astype("datetime64[M]")).astype(np.int64)
-        dd = (dates - dates.astype("datetime64[M]")).astype(np.int64)
-        months_since = np.where(has, (dm - sm) - (dd < sd), np.nan)
+    if "employment_started" in h.column_names:
+        col = h.column("employment_started")
+        has = ~col.is_null().to_numpy(zero_copy_only=False)
+        if has.any():
+            start, on = _ymd(col), _ymd(h.column("date"))
+            months = (on // 10_000 - start // 10_000) * 12 + (on // 100 % 100 - start // 100 % 100)
+            months_since = np.where(has, months - (on % 100 < start % 100), np.nan)
     households = Households(
-        ids=np.asarray(h.column("household_id").to_numpy(zero_copy_only=False), dtype=object),
+        ids=np.empty(n, dtype=object),  # the ids stay in Arrow; the kernels never need them
         context=context,
-        income={k: _column(h, f"income_{k}", "money", n) for k in INCOME_KINDS if f"income_{k}" in h.column_names},
-        expense={k: _column(h, f"expense_{k}", "money", n) for k in EXPENSE_KINDS
-                 if f"expense_{k}" in h.column_names},
+        income={kind: _column(h, f"income_{kind}", "money", n) for kind in INCOME_KINDS
+                if f"income_{kind}" in h.column_names},
+        expense={kind: _column(h, f"expense_{kind}", "money", n) for kind in EXPENSE_KINDS
+                 if f"expense_{kind}" in h.column_names},
         assets_financial=_column(h, "assets_financial", "money", n),
         homes=_column(h, "homes", "money", n),
         vehicle_value=_column(h, "vehicle_value", "money", n),
         previous_topup=_column(h, "previous_topup", "money", n),
         months_since_employment=months_since,
     )
-    k = m.num_rows
-    grades = _column(m, "disability_grade", "money", k).astype(np.int64)
     health = _column(m, "health_coefficient", "float", k) if "health_coefficient" in m.column_names \
         else np.full(k, np.nan)
-    monthly = _column(m, "imputed_monthly_reference", "money", k)
-    months = _column(m, "imputed_months", "money", k)
     persons = Persons(
         household=member_household,
-        ids=np.asarray(m.column("member_id").to_numpy(zero_copy_only=False), dtype=object),
+        ids=np.empty(k, dtype=object),
         female=pc.equal(m.column("sex"), "female").fill_null(False).to_numpy(zero_copy_only=False).astype(bool),
-        age=completed_years(_days(m.column("birth_date")), dates[member_household]),
-        disability_grade=grades,
+        # Completed years: the difference of yyyymmdd numbers, in whole ten-thousands.
+        age=(_ymd(h.column("date"))[member_household] - _ymd(m.column("birth_date"))) // 10_000,
+        disability_grade=_column(m, "disability_grade", "money", k).astype(np.int64),
         health_coefficient=health,
-        categories=category_bits(m),
+        categories=categories,
         counted=_bool(m, "counted", True, k),
-        imputed_base=monthly * months,
+        imputed_base=_column(m, "imputed_monthly_reference", "money", k) * _column(m, "imputed_months", "money", k),
         refused_work=_bool(m, "refused_work", False, k),
     )
     return households, persons, ParamArrays(contexts.contexts, context)
 
 
-def output_table(ids: pa.Array, results: engine.Results) -> pa.Table:
+def output_table(ids: pa.Array | pa.ChunkedArray, results: engine.Results) -> pa.Table:
     """One row per household, the field names and values of `rules evaluate`."""
     columns: dict[str, Any] = {"household_id": ids}
     for name, values in output_columns(results).items():
@@ -297,9 +305,14 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
                    bad: BadRows, *, h_offset: int = 0, m_offset: int = 0,
                    known_region: RegionCheck | None = None) -> pa.Table | None:
     """Validate and compute one chunk; None if it had bad rows (they are in `bad`)."""
-    h_ok = validate_households(h, h_offset, bad, known_region)
-    dates = _days(h.column("date"))
-    m_ok = validate_members(m, dates[member_household], m_offset, bad)
+    regions = _encoded(h.column("region"))
+    h_ok = validate_households(h, regions, h_offset, bad, known_region)
+    household_days = _days(h.column("date"))
+    birth_days = _days(m.column("birth_date"))
+    m_ok = validate_members(m, birth_days, household_days[member_household], m_offset, bad)
+    _ok, flag = _flagger(m.num_rows, "members.parquet", m_offset, bad)
+    categories = category_bits(m, flag)
+    m_ok &= _ok
     counted = np.bincount(member_household[_bool(m, "counted", True, m.num_rows)], minlength=h.num_rows)
     no_member = (counted == 0) & h_ok
     if no_member.any():
@@ -307,38 +320,57 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
         h_ok &= ~no_member
     if not (h_ok.all() and m_ok.all()):
         return None
-    context = contexts.assign(h.column("region"), dates, h.column("area_type"))
-    households, persons, params = arrays_from_tables(h, m, member_household, context, contexts)
+    urban = pc.equal(h.column("area_type"), "urban").to_numpy(zero_copy_only=False).astype(np.bool_)
+    context = contexts.assign(regions, household_days, urban)
+    households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
+                                                     birth_days, categories)
     results = engine.compute(households, persons, params)
     if not results.valid.all():
-        regions = h.column("region").to_numpy(zero_copy_only=False)
+        codes, values = regions
         for i, (exc, ctx) in params.failed.items():
             rows = context == i
-            for region in np.unique(regions[rows]):
-                bad.add("households.parquet", rows & (regions == region), "region", exc.template, h_offset,
-                        name=exc.name, region=str(region), date=ctx.date.isoformat())
+            for code in np.unique(codes[rows]):
+                bad.add("households.parquet", rows & (codes == code), "region", exc.template, h_offset,
+                        name=exc.name, region=str(values[code]), date=ctx.date.isoformat())
         return None
-    return output_table(h.column("household_id").combine_chunks(), results)
+    return output_table(h.column("household_id"), results)
 
 
 @dataclass
 class Layout:
-    """Where each chunk's members are: members must follow the households' order."""
+    """Where each member's household is (its row in households.parquet)."""
 
-    member_household: np.ndarray  # global household row of each member row
-    ordered: bool
+    member_household: np.ndarray
+    ordered: bool  # members grouped in the order of the households: read both side by side
 
 
-def plan(households: pq.ParquetFile, members: pq.ParquetFile, bad: BadRows) -> Layout | None:
-    """Reads only the id columns: orphans, duplicates and whether members are in order."""
-    h_ids = households.read(columns=["household_id"]).column("household_id")
-    m_ids = members.read(columns=["household_id"]).column("household_id")
+def _ordered_layout(h_ids: pa.Array, m_ids: pa.Array) -> np.ndarray | None:
+    """The cheap path: ids strictly increasing and members grouped in the same order."""
+    if h_ids.null_count or m_ids.null_count or len(h_ids) == 0 or len(m_ids) == 0:
+        return None
+    if len(h_ids) > 1 and not pc.all(pc.less(h_ids[:-1], h_ids[1:])).as_py():
+        return None
+    start = np.ones(len(m_ids), dtype=np.bool_)
+    start[1:] = ~pc.equal(m_ids[1:], m_ids[:-1]).to_numpy(zero_copy_only=False)
+    runs = np.flatnonzero(start)
+    if len(runs) != len(h_ids) or not pc.all(pc.equal(m_ids.take(pa.array(runs)), h_ids)).as_py():
+        return None
+    household: np.ndarray = np.cumsum(start) - 1
+    return household
+
+
+def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout | None:
+    """Orphans, duplicates and whether members follow the households' order."""
+    h_ids, m_ids = h_ids.combine_chunks(), m_ids.combine_chunks()
+    fast = _ordered_layout(h_ids, m_ids)
+    if fast is not None:
+        return Layout(fast, True)
     counts = pc.value_counts(h_ids)
     duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
     if len(duplicated):
         bad.add("households.parquet", pc.is_in(h_ids, duplicated).to_numpy(zero_copy_only=False), "household_id",
                 _("is used twice"))
-    position = pc.index_in(m_ids, value_set=h_ids.combine_chunks())
+    position = pc.index_in(m_ids, value_set=h_ids)
     orphan = position.is_null().to_numpy(zero_copy_only=False)
     if orphan.any():
         bad.add("members.parquet", orphan, "household_id", _("refers to a household that is not in the file"))
@@ -360,16 +392,49 @@ def _member_batches(members: pq.ParquetFile, columns: list[str]) -> Generator[pa
             batch = next(batches)
             buffer.append(batch)
             buffered += batch.num_rows
-        table = pa.Table.from_batches(buffer) if buffer else empty
+        table = pa.Table.from_batches(buffer, schema=empty.schema) if buffer else empty
         taken, rest = table.slice(0, need), table.slice(need)
         buffer, buffered = rest.to_batches(), rest.num_rows
         need = yield taken
 
 
-def run_batch(households_path: str | Path, members_path: str | Path, out_path: str | Path, *,
-              chunk_rows: int = DEFAULT_CHUNK, tree: ParameterTree | None = None,
-              known_region: RegionCheck | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """Compute every household; BadInput (and no output file) if any row is bad. Returns rows written."""
+class _Output:
+    """Writes to a hidden file beside the target and renames it only when all went well."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        fd, tmp = tempfile.mkstemp(prefix=".batch-", suffix=".parquet", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def commit(self) -> None:
+        if self.writer is None:
+            pq.write_table(output_table(pa.array([], pa.string()), _empty_results()), self.tmp)
+        else:
+            self.writer.close()
+            self.writer = None
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
+                  tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
+                  progress: Callable[[int], None] | None = None) -> Iterator[pa.Table]:
+    """Result tables chunk by chunk; raises BadInput at the end if any row was bad.
+
+    A caller must not keep results before the iteration has finished cleanly."""
     tree = tree or default_tree()
     bad = BadRows()
     h_file, m_file = pq.ParquetFile(households_path), pq.ParquetFile(members_path)
@@ -377,57 +442,66 @@ def run_batch(households_path: str | Path, members_path: str | Path, out_path: s
     _check_columns(m_file.schema_arrow, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
         raise BadInput(bad.rows)
-    layout = plan(h_file, m_file, bad)
+    contexts = ContextIndex(tree)
+    n = h_file.metadata.num_rows
+    if n <= chunk_rows:  # one chunk: read each file once, on all cores
+        h, m = h_file.read(use_threads=True), m_file.read(use_threads=True)
+        layout = plan(h.column("household_id"), m.column("household_id"), bad)
+        if layout is None:
+            raise BadInput(bad.rows)
+        if not layout.ordered:
+            order = np.argsort(layout.member_household, kind="stable")
+            m, layout.member_household = m.take(pa.array(order)), layout.member_household[order]
+        table = compute_tables(h, m, layout.member_household, contexts, bad, known_region=known_region)
+        if progress is not None:
+            progress(n)
+        if table is None or bad.count:
+            raise BadInput(bad.rows)
+        yield table
+        return
+    layout = plan(h_file.read(columns=["household_id"]).column(0), m_file.read(columns=["household_id"]).column(0),
+                  bad)
     if layout is None:
         raise BadInput(bad.rows)
-    contexts = ContextIndex(tree)
-    out_path = Path(out_path)
-    fd, tmp = tempfile.mkstemp(prefix=".batch-", suffix=".parquet", dir=out_path.parent or ".")
-    os.close(fd)
-    writer: pq.ParquetWriter | None = None
-    written = 0
-    m_columns = m_file.schema_arrow.names
+    all_members = None
+    if layout.ordered:
+        reader = _member_batches(m_file, m_file.schema_arrow.names)
+        next(reader)
+    else:  # members out of order: gather them by household once (memory grows with the file)
+        order = np.argsort(layout.member_household, kind="stable")
+        all_members = m_file.read().take(pa.array(order))
+        layout.member_household = layout.member_household[order]
+    starts = np.searchsorted(layout.member_household, np.arange(0, n + chunk_rows, chunk_rows))
+    h_offset = 0
+    for i, batch in enumerate(h_file.iter_batches(batch_size=chunk_rows)):
+        h = pa.Table.from_batches([batch])
+        lo, hi = int(starts[i]), int(starts[min(i + 1, len(starts) - 1)])
+        m = reader.send(hi - lo) if all_members is None else all_members.slice(lo, hi - lo)
+        table = compute_tables(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad,
+                               h_offset=h_offset, m_offset=lo, known_region=known_region)
+        if table is not None and not bad.count:
+            yield table
+        h_offset += h.num_rows
+        if progress is not None:
+            progress(h.num_rows)
+    if bad.count:
+        raise BadInput(bad.rows)
+
+
+def run_batch(households_path: str | Path, members_path: str | Path, out_path: str | Path, *,
+              chunk_rows: int = DEFAULT_CHUNK, tree: ParameterTree | None = None,
+              known_region: RegionCheck | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """Compute every household into `out_path`; BadInput and no output if any row is bad."""
+    output = _Output(Path(out_path))
     try:
-        if layout.ordered:
-            member_reader = _member_batches(m_file, m_columns)
-            next(member_reader)
-            all_members = None
-        else:  # members out of order: gather them by household once (memory grows with the file)
-            order = np.argsort(layout.member_household, kind="stable")
-            all_members = m_file.read().take(pa.array(order))
-            layout.member_household = layout.member_household[order]
-        starts = np.searchsorted(layout.member_household, np.arange(0, h_file.metadata.num_rows + chunk_rows,
-                                                                    chunk_rows))
-        h_offset = 0
-        for i, batch in enumerate(h_file.iter_batches(batch_size=chunk_rows)):
-            h = pa.Table.from_batches([batch])
-            lo, hi = int(starts[i]), int(starts[min(i + 1, len(starts) - 1)])
-            m = member_reader.send(hi - lo) if all_members is None else all_members.slice(lo, hi - lo)
-            member_household = layout.member_household[lo:hi] - h_offset
-            table = compute_tables(h, m, member_household, contexts, bad, h_offset=h_offset, m_offset=lo,
-                                   known_region=known_region)
-            if table is not None and not bad.count:
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-                written += table.num_rows
-            h_offset += h.num_rows
-            if progress is not None:
-                progress(h.num_rows)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if bad.count:
-            raise BadInput(bad.rows)
-        if written == 0:
-            pq.write_table(output_table(pa.array([], pa.string()), _empty_results()), tmp)
-        os.replace(tmp, out_path)
-        return written
-    finally:
-        if writer is not None:
-            writer.close()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for table in compute_files(households_path, members_path, chunk_rows=chunk_rows, tree=tree,
+                                   known_region=known_region, progress=progress):
+            output.write(table)
+        output.commit()
+    except BaseException:
+        output.discard()
+        raise
+    return output.rows
 
 
 def _empty_results() -> engine.Results:

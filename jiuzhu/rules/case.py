@@ -372,17 +372,30 @@ class _Reader:
                 case.vehicle_value += value
 
 
+def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day of days since 1970-01-01, in integer arithmetic (H. Hinnant's algorithm).
+
+    Much faster than NumPy's datetime64 conversions on millions of birth dates."""
+    z = days.astype(np.int64) + 719_468
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
+
+
 def completed_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """Age in completed years between two datetime64[D] arrays (a birthday counts that day)."""
-    by = birth.astype("datetime64[Y]").astype(np.int64)
-    oy = on.astype("datetime64[Y]").astype(np.int64)
-    # Compare month and day, not day of year, so that leap years do not shift birthdays.
-    bm = birth.astype("datetime64[M]").astype(np.int64) % 12
-    om = on.astype("datetime64[M]").astype(np.int64) % 12
-    bd = (birth - birth.astype("datetime64[M]")).astype(np.int64)
-    od = (on - on.astype("datetime64[M]")).astype(np.int64)
+    """Age in completed years between two day arrays (a birthday counts from that day).
+
+    Month and day are compared, not day of year, so leap years do not shift birthdays."""
+    by, bm, bd = civil_from_days(birth.astype("datetime64[D]").astype(np.int64))
+    oy, om, od = civil_from_days(on.astype("datetime64[D]").astype(np.int64))
     before_birthday = (om < bm) | ((om == bm) & (od < bd))
-    result: np.ndarray = oy - by - before_birthday.astype(np.int64)
+    result: np.ndarray = oy - by - before_birthday
     return result
 
 
