@@ -1,1 +1,31 @@
-"""Shared test set-up: Django settings come from pyproject (pytest-django)."""
+"""Shared test set-up. Django settings come from pyproject (pytest-django)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.signals import setting_changed
+
+from jiuzhu.rules import i18n as rules_i18n
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages() -> None:
+    """The .mo files are build output (not in git): compile them when a .po is newer.
+
+    Both the engine's and Django's catalogues are read once per process, so their caches
+    are cleared after compiling."""
+    locale_dir = Path(settings.LOCALE_PATHS[0])
+    stale = [
+        po for po in locale_dir.glob("*/LC_MESSAGES/django.po")
+        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        with contextlib.chdir(locale_dir.parent):  # compilemessages walks the working directory
+            call_command("compilemessages", verbosity=0, locale=[po.parent.parent.name for po in stale])
+        setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)
+        rules_i18n._catalogue.cache_clear()

@@ -22,6 +22,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     batch.add_argument("--lang", choices=LANGUAGES, help="language of the bad-row report")
     batch.set_defaults(func=run_batch)
 
+    simulate = commands.add_parser("simulate", help="recompute a population under a reform and compare")
+    simulate.add_argument("--population", required=True, help="a folder with households.parquet and members.parquet")
+    simulate.add_argument("--reform", required=True, help="a reform YAML file (parameter overrides)")
+    simulate.add_argument("--out", help="where to write summary.json and the CSV files "
+                                        "(default: POPULATION/simulation-REFORM)")
+    simulate.add_argument("--lang", choices=LANGUAGES, help="language of error messages")
+    simulate.set_defaults(func=run_simulate)
+
 
 def run_batch(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
@@ -57,4 +65,35 @@ def run_batch(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
         return BAD_INPUT
     sys.stderr.write(f"{written} households written to {args.out}\n")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jiuzhu.cli.rules import region_check
+    from jiuzhu.rules.batch import BadInput
+    from jiuzhu.rules.errors import InvalidCase
+    from jiuzhu.rules.simulate import format_summary, read_reform, simulate, write_outputs
+
+    try:
+        reform = read_reform(args.reform)
+        result = simulate(args.population, reform, known_region=region_check)
+    except InvalidCase as exc:
+        sys.stdout.write(json.dumps(exc.as_list(args.lang), ensure_ascii=False, indent=2) + "\n")
+        return BAD_INPUT
+    except BadInput as exc:
+        rows = exc.as_list(args.lang)
+        for row in rows:
+            row.pop("args", None)
+        sys.stdout.write(json.dumps({"bad_rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        return BAD_INPUT
+    except FileNotFoundError as exc:
+        sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
+        return BAD_INPUT
+    out = Path(args.out) if args.out else Path(args.population) / f"simulation-{Path(args.reform).stem}"
+    sys.stderr.write(format_summary(result) + "\n")
+    written = write_outputs(result, out)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    sys.stderr.write("written: " + ", ".join(str(p) for p in written) + "\n")
     return 0

@@ -11,16 +11,15 @@ from jiuzhu.rules.i18n import LANGUAGES
 
 
 def region_check(code: str) -> bool:
-    from jiuzhu.areas.divisions import is_known_region
+    from jiuzhu.registry.checks import known_region
 
-    return is_known_region(code)
+    return known_region(code)
 
 
 def identity_check(number: str) -> tuple[list[str], dt.date | None, str | None]:
-    from jiuzhu.registry.identity import check_resident_id
+    from jiuzhu.registry.checks import identity_check as check
 
-    result = check_resident_id(number)
-    return list(result.errors), result.birth_date, result.sex
+    return check(number)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from jiuzhu.areas.divisions import area_name
 from jiuzhu.rules.parameters import default_tree
+
+
+def region_name(code: str) -> str:
+    """吉林省白城市大安市 for 220882; the code itself when the division table does not know it."""
+    return area_name(code) or code
 
 
 def parameter_names(lang: str) -> list[tuple[str, str]]:

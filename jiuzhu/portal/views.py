@@ -13,9 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.portal.forms import Calculator
-from jiuzhu.portal.selectors import parameter_names
+from jiuzhu.portal.selectors import parameter_names, region_name
+from jiuzhu.portal.services import evaluate
 from jiuzhu.rules.errors import InvalidCase
-from jiuzhu.rules.evaluate import evaluate_case
 
 LANGUAGES = ("zh-hans", "en")
 
@@ -30,19 +30,21 @@ def engine_language(request: HttpRequest) -> str:
 def calculator(request: HttpRequest) -> HttpResponse:
     """低保测算: enter one household, see eligibility, amounts and how they were reached."""
     lang = engine_language(request)
-    calculator = Calculator(request.POST if request.method == "POST" else None)
+    form = Calculator(request.POST if request.method == "POST" else None)
     case: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
-    if request.method == "POST" and calculator.is_valid():
-        case = calculator.to_case()
+    if request.method == "POST" and form.is_valid():
+        case = form.to_case()
         try:
-            result = evaluate_case(case, lang=lang)
+            result = evaluate(case, lang)
         except InvalidCase as exc:
-            calculator.add_problems(exc.as_list(lang))
+            form.add_problems(exc.as_list(lang))
     context = {
-        "calculator": calculator,
-        "messages_": calculator.messages() if request.method == "POST" else [],
+        "calculator": form,
+        "messages_": form.messages() if request.method == "POST" else [],
         "result": result,
+        "case": case,
+        "region_name": region_name(case["region"]) if case and result else "",
         "case_json": json.dumps(case, ensure_ascii=False, indent=2) if case else "",
         "parameter_names": parameter_names(lang),
     }
@@ -63,7 +65,7 @@ def api_evaluate(request: HttpRequest) -> JsonResponse:
         with override(lang):
             return problems_response([{"path": "", "message": _("the request body is not valid JSON")}])
     try:
-        result = evaluate_case(payload, lang=lang)
+        result = evaluate(payload, lang)
     except InvalidCase as exc:
         return problems_response(exc.as_list(lang))
     return JsonResponse(result, safe=False, json_dumps_params={"ensure_ascii": False})

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from jiuzhu.rules.case import effective_region
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.evaluate import output_columns
 from jiuzhu.rules.i18n import translate
-from jiuzhu.rules.parameters import ParameterContext, ParameterTree, default_tree
+from jiuzhu.rules.parameters import ParameterContext, ParameterTree, Scalar, default_tree
 from jiuzhu.rules.vocabulary import AREA_TYPES, CATEGORY_BIT, EXPENSE_KINDS, INCOME_KINDS, SEXES
 
 RegionCheck = Callable[[str], bool]
@@ -119,8 +119,9 @@ def _encoded(col: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
 class ContextIndex:
     """Parameter contexts shared by all chunks: one per (parameter level, date, area type)."""
 
-    def __init__(self, tree: ParameterTree):
+    def __init__(self, tree: ParameterTree, overrides: Mapping[str, Scalar] | None = None):
         self.tree = tree
+        self.overrides = dict(overrides or {})
         self.contexts: list[ParameterContext] = []
         self.keys: dict[tuple[str, int, str], int] = {}
 
@@ -140,7 +141,7 @@ class ContextIndex:
             k = (level, date.toordinal(), area)
             if k not in self.keys:
                 self.keys[k] = len(self.contexts)
-                self.contexts.append(ParameterContext(self.tree, level, date, area))
+                self.contexts.append(ParameterContext(self.tree, level, date, area, self.overrides))
             out[u] = self.keys[k]
         result: np.ndarray = out[inverse]
         return result
@@ -431,7 +432,8 @@ class _Output:
 
 def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
                   tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
-                  progress: Callable[[int], None] | None = None) -> Iterator[pa.Table]:
+                  progress: Callable[[int], None] | None = None,
+                  overrides: Mapping[str, Scalar] | None = None) -> Iterator[pa.Table]:
     """Result tables chunk by chunk; raises BadInput at the end if any row was bad.
 
     A caller must not keep results before the iteration has finished cleanly."""
@@ -442,7 +444,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     _check_columns(m_file.schema_arrow, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
         raise BadInput(bad.rows)
-    contexts = ContextIndex(tree)
+    contexts = ContextIndex(tree, overrides)
     n = h_file.metadata.num_rows
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
         h, m = h_file.read(use_threads=True), m_file.read(use_threads=True)

@@ -88,6 +88,11 @@ class Case:
     income_items: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _plain_number(x: float) -> str:
+    """1.0 → 1, 0.5 → 0.5: bounds as a person writes them in a message."""
+    return f"{x:g}"
+
+
 class _Reader:
     def __init__(self, tree: ParameterTree, prefix: str, known_region: RegionCheck | None,
                  check_identity: IdentityCheck | None):
@@ -139,17 +144,24 @@ class _Reader:
             if required:
                 self.add(path, _("is required"))
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(path, _("must be a number"))
+            return None
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            self.add(path, _("must be a finite number"))
             return None
         if low is not None and value < low:
             if low == 0:
                 self.add(path, _("must not be negative"))
             else:
-                self.add(path, _("must be at least {low}"), low=low)
+                self.add(path, _("must be at least {low}"), low=_plain_number(low))
             return None
         if high is not None and value > high:
-            self.add(path, _("must be at most {high}"), high=high)
+            self.add(path, _("must be at most {high}"), high=_plain_number(high))
             return None
         return float(value)
 

@@ -166,12 +166,17 @@ def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> 
     std = param("standard", "dibao.standard") or {}
     eligible = t["dibao_eligible"]["value"]
     below = t["per_capita_net_income"]["value"] < t["standard"]["value"]
-    out.append(say(_("Per person {per_capita} yuan, {comparison} the standard of {standard} yuan "
-                     "(in force since {since}, level {region}, source: {source})."),
-                   per_capita=number(t["per_capita_net_income"]["value"]),
-                   comparison=say(_("below") if below else _("not below")),
-                   standard=number(t["standard"]["value"]), since=std.get("since") or say(_("this case")),
-                   region=std.get("region", ""), source=_source(std)))
+    comparison = say(_("below") if below else _("not below"))
+    if std.get("region") == "case":
+        out.append(say(_("Per person {per_capita} yuan, {comparison} the standard of {standard} yuan "
+                         "(set for this case)."), per_capita=number(t["per_capita_net_income"]["value"]),
+                       comparison=comparison, standard=number(t["standard"]["value"])))
+    else:
+        out.append(say(_("Per person {per_capita} yuan, {comparison} the standard of {standard} yuan "
+                         "(in force since {since}, level {region}, source: {source})."),
+                       per_capita=number(t["per_capita_net_income"]["value"]), comparison=comparison,
+                       standard=number(t["standard"]["value"]), since=std.get("since", ""),
+                       region=std.get("region", ""), source=_source(std)))
     if not t["assets_within_limit"]["value"]:
         out.append(say(_("The household's assets exceed the local limits.")))
     if eligible:

@@ -422,8 +422,10 @@ class ParameterContext:
     used: dict[str, ParameterValue] = field(default_factory=dict)
 
     def get(self, name: str) -> ParameterValue:
-        if name in self.overrides:
-            found = ParameterValue(name, self.overrides[name], None, "case", _("override given with the case"))
+        leaf = self.tree.leaf_name(name, self.area_type) if self.overrides else name
+        if name in self.overrides or leaf in self.overrides:
+            value = self.overrides[name] if name in self.overrides else self.overrides[leaf]
+            found = ParameterValue(name, value, None, "case", _("override given with the case"))
         else:
             found = self.tree.lookup(name, region_chain(self.region), self.date, self.area_type)
         self.used[name] = found

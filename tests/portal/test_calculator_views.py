@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
-from django.conf import settings
-from django.core.management import call_command
-from django.core.signals import setting_changed
 from django.http import QueryDict
 from django.test import Client
 
 from jiuzhu.portal.forms import Calculator
-from jiuzhu.rules import i18n as rules_i18n
-
-LOCALE_DIR = Path(settings.LOCALE_PATHS[0])
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_messages() -> None:
-    """The .mo files are build output (not in git): compile them when a .po is newer."""
-    stale = [
-        po for po in LOCALE_DIR.glob("*/LC_MESSAGES/django.po")
-        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if stale:
-        with contextlib.chdir(LOCALE_DIR.parent):  # compilemessages walks the working directory
-            call_command("compilemessages", verbosity=0, locale=[po.parent.parent.name for po in stale])
-        # Catalogues already loaded in this process must be read again.
-        setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)
-        rules_i18n._catalogue.cache_clear()
 
 
 def da_an_household(**changes: str) -> dict[str, str]:
@@ -255,3 +231,15 @@ def test_the_api_refuses_what_is_not_json(client: Client) -> None:
 
 def test_the_api_takes_only_post(client: Client) -> None:
     assert client.get("/api/evaluate").status_code == 405
+
+
+def test_the_api_takes_a_list_and_names_the_case_of_each_problem(client: Client) -> None:
+    bad = json.loads(json.dumps(EXAMPLE_CASE))
+    bad["region"] = "999999"
+
+    response = client.post("/api/evaluate?lang=en", [EXAMPLE_CASE, bad], content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == [{"path": "[1].region", "message": "“999999” is not a known division code"}]
+    ok = client.post("/api/evaluate", [EXAMPLE_CASE, EXAMPLE_CASE], content_type="application/json")
+    assert [result["total_monthly"] for result in ok.json()] == [568.33, 568.33]

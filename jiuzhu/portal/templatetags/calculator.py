@@ -37,3 +37,11 @@ def nested(value: Any) -> str:
 def pairs(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
     """`mapping.items` without the template's key lookup (an input named "items" would win)."""
     return list(mapping.items()) if mapping else []
+
+
+@register.filter
+def level(region: str | None) -> str:
+    """Where a parameter value came from: 全国 / national, or the region code."""
+    if region == "national":
+        return _("national")
+    return region or "—"
