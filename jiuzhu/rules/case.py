@@ -27,6 +27,7 @@ from jiuzhu.rules.parameters import (
     default_tree,
     region_chain,
 )
+from jiuzhu.rules.programmes import default_catalogue, validate_facts
 from jiuzhu.rules.vocabulary import (
     AREA_TYPES,
     ASSET_KINDS,
@@ -50,7 +51,7 @@ IdentityCheck = Callable[[str], tuple[list[str], dt.date | None, str | None]]
 _REGION = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 _CASE_KEYS = {"region", "date", "area_type", "parameters", "household"}
 _HOUSEHOLD_KEYS = {"id", "members", "income", "assets", "expenses", "facts", "previous_topup",
-                   "employment_started"}
+                   "employment_started", "local_hukou"}
 _MEMBER_KEYS = {"id", "relation", "sex", "birth_date", "disability_grade", "health_coefficient",
                 "categories", "counted", "not_counted_reason", "refused_work", "id_number", "name", "facts"}
 _INCOME_KEYS = {"kind", "amount", "member", "monthly_reference", "occupation", "months", "note"}
@@ -85,7 +86,7 @@ class Case:
     previous_topup: float = 0.0
     employment_started: dt.date | None = None
     facts: dict[str, Any] = field(default_factory=dict)
-    income_items: list[dict[str, Any]] = field(default_factory=list)
+    local_hukou: bool = True
 
 
 def _plain_number(x: float) -> str:
@@ -207,10 +208,24 @@ class _Reader:
         if household is None:
             return None
         case = self.household(household, date)
+        if region is not None:
+            self.programme_facts(region, household)
         if case is None or region is None or date is None or area_type is None:
             return None
         case.region, case.date, case.area_type, case.overrides = region, date, area_type, overrides
         return case
+
+    def programme_facts(self, region: str, household: Mapping[str, Any]) -> None:
+        """Facts for the region's programmes (DOMAIN.md §6): known names, types and choices."""
+        facts = household.get("facts")
+        members = household.get("members")
+        member_facts = [m.get("facts") or {} if isinstance(m, Mapping) else {} for m in members] \
+            if isinstance(members, list) else []
+        if not isinstance(facts, Mapping | type(None)) or not all(isinstance(f, Mapping) for f in member_facts):
+            return  # reported as "must be an object" already
+        programmes = default_catalogue().for_region(region_chain(region))
+        for problem in validate_facts(programmes, facts or {}, member_facts):
+            self.problems.append(Problem(self.prefix + problem.path, problem.template, problem.args))
 
     def overrides(self, raw: Any, area_type: str) -> dict[str, Scalar]:
         if raw is None:
@@ -256,6 +271,8 @@ class _Reader:
         self.income(data.get("income"), case, ids, counted_ids)
         self.expenses(data.get("expenses"), case, ids, counted_ids)
         self.assets(data.get("assets"), case, ids)
+        hukou = self.boolean(data.get("local_hukou"), "household.local_hukou")
+        case.local_hukou = True if hukou is None else hukou
         previous = self.number(data.get("previous_topup"), "household.previous_topup", required=False)
         case.previous_topup = previous or 0.0
         started = self.date(data.get("employment_started"), "household.employment_started", required=False)

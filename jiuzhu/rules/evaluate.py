@@ -8,11 +8,14 @@ import numpy as np
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import round_fen
-from jiuzhu.rules.case import IdentityCheck, RegionCheck, case_arrays, read_cases
+from jiuzhu.rules.case import Case, CaseArrays, IdentityCheck, RegionCheck, case_arrays, read_cases
 from jiuzhu.rules.errors import InvalidCase, Problem
 from jiuzhu.rules.errors import gettext_noop as _
-from jiuzhu.rules.explain import explanation, trace
-from jiuzhu.rules.parameters import ParameterTree, default_tree
+from jiuzhu.rules.explain import explanation, number, trace
+from jiuzhu.rules.i18n import translate
+from jiuzhu.rules.parameters import ParameterTree, default_tree, region_chain
+from jiuzhu.rules.programmes import default_catalogue, evaluate_programmes
+from jiuzhu.rules.vocabulary import CATEGORIES, CATEGORY_BIT
 
 MONEY_FIELDS = frozenset({
     "standard", "counted_income", "necessary_expenditure", "net_income", "per_capita_net_income",
@@ -66,19 +69,48 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
     starts = np.searchsorted(arrays.persons.household, np.arange(len(cases) + 1))
     outputs = []
     shown = output_columns(results)
+    problems = []
     for i, case in enumerate(cases):
         out: dict[str, Any] = {"household": case.household_id}
         for name in engine.OUTPUT_FIELDS:
             out[name] = _python(shown[name][i])
-        out["programmes"] = [dibao_programme(out)]
+        members = range(starts[i], starts[i + 1])
+        try:
+            others = other_programmes(case, out, arrays, results, members, int(arrays.households.context[i]), lang)
+        except InvalidCase as exc:
+            prefix = f"[{i}]." if many else ""
+            problems.extend(Problem(prefix + p.path, p.template, p.args) for p in exc.problems)
+            continue
+        out["programmes"] = [dibao_programme(out), *others]
         if with_trace or lang:
             entries = trace(case, i, results, arrays.params, range(starts[i], starts[i + 1]))
             if with_trace:
                 out["trace"] = entries
             if lang:
-                out["explanation"] = explanation(entries, case, lang)
+                out["explanation"] = explanation(entries, case, lang) + programme_sentences(
+                    out["programmes"][1:], lang)
         outputs.append(out)
+    if problems:
+        raise InvalidCase(problems)
     return outputs if many else outputs[0]
+
+
+def other_programmes(case: Case, out: dict[str, Any], arrays: CaseArrays, results: engine.Results,
+                     members: range, context: int, lang: str | None) -> list[dict[str, Any]]:
+    """The catalogue's programmes the case carries facts for (fire, diseases, tekun …)."""
+    programmes = default_catalogue().for_region(region_chain(case.region))
+    tags = results.member["categories"]
+    member_rows = [
+        {"id": m["id"], "age": int(arrays.persons.age[k]), "sex": m["sex"],
+         "disability_grade": m["disability_grade"],
+         "categories": [c for c in CATEGORIES if int(tags[k]) & CATEGORY_BIT[c]], **m["facts"]}
+        for m, k in zip(case.members, members, strict=True)
+    ]
+    household = {**{k: v for k, v in out.items() if k != "household"}, "local_hukou": case.local_hukou,
+                 **case.facts}
+    # Programme parameters follow the case's region exactly (a township may set its own).
+    params = arrays.params.contexts[context]
+    return evaluate_programmes(programmes, {"household": household, "members": member_rows}, params, lang)
 
 
 def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
@@ -99,3 +131,20 @@ def evaluate_case(data: Any, *, lang: str | None = None, **kwargs: Any) -> Any:
 
 
 __all__ = ["InvalidCase", "evaluate", "evaluate_case"]
+
+
+PERIODS = {"once": _("once"), "per_year": _("a year"), "per_month": _("a month")}
+
+
+def programme_sentences(programmes: list[dict[str, Any]], lang: str) -> list[str]:
+    """One sentence per catalogue programme: paid how much, or which conditions failed."""
+    out = []
+    for p in programmes:
+        if p["eligible"]:
+            out.append(translate(_("{name}: eligible, {amount} yuan {period}."), lang).format(
+                name=p["name"], amount=number(p["amount"]), period=translate(PERIODS.get(p["period"], ""), lang)))
+        else:
+            failed = [r["description"] for r in p["reasons"] if not r["held"]]
+            out.append(translate(_("{name}: not eligible ({conditions})."), lang).format(
+                name=p["name"], conditions=translate(_("not met: "), lang) + "; ".join(failed)))
+    return out

@@ -227,3 +227,35 @@ def test_imputed_wage_from_an_occupation_uses_the_reference_earnings() -> None:
     case = household(members, income=[{"kind": "imputed_wage", "member": "a", "occupation": "domestic_service",
                                        "months": 2}], parameters={"income.imputation.working_capacity_basis": "none"})
     assert evaluate(case)["counted_income"] == 4000.0
+
+
+def _fire_case(**facts: object) -> dict[str, object]:
+    members = [adult("a", birth_date="1960-01-01", facts={"at_home_during_fire": True}),
+               adult("b", sex="female", birth_date="1962-01-01", facts={"at_home_during_fire": False})]
+    return household(members, region="511703", date="2019-03-01", income=[{"kind": "pension", "amount": 30000}],
+                     facts={"house_damage": "complete", "houses_owned": 1, **facts})
+
+
+def test_catalogue_programmes_are_evaluated_when_the_case_carries_their_facts() -> None:
+    result = evaluate(_fire_case(), lang="en")
+    fire = next(p for p in result["programmes"] if p["programme"] == "fire_victims")
+    # Not a dibao household: 3,000 for the burnt house + 500 for the one resident at home.
+    assert (fire["eligible"], fire["amount"]) == (True, 3500.0)
+    assert "Aid to fire victims: eligible, 3500 yuan once." in result["explanation"]
+    assert [p["programme"] for p in evaluate(daan_example())["programmes"]] == ["dibao"]
+
+
+def test_programme_conditions_that_fail_are_named() -> None:
+    result = evaluate(_fire_case(houses_owned=2))
+    fire = next(p for p in result["programmes"] if p["programme"] == "fire_victims")
+    assert fire["eligible"] is False and fire["amount"] == 0.0
+    assert [r["condition"] for r in fire["reasons"] if not r["held"]] == ["not_multiple_houses"]
+
+
+def test_programme_facts_are_validated_with_the_case() -> None:
+    case = _fire_case(house_damage="flooded", colour="red")
+    case["household"]["members"][0]["birth_date"] = "2030-01-01"  # type: ignore[index]
+    found = problems(case)
+    assert found["household.facts.house_damage"] == "must be one of: none, partial, complete"
+    assert found["household.facts.colour"] == "is not a fact of any programme here"
+    assert found["household.members[0].birth_date"] == "is after the case date"
