@@ -51,7 +51,7 @@ IdentityCheck = Callable[[str], tuple[list[str], dt.date | None, str | None]]
 _REGION = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 _CASE_KEYS = {"region", "date", "area_type", "parameters", "household"}
 _HOUSEHOLD_KEYS = {"id", "members", "income", "assets", "expenses", "facts", "previous_topup",
-                   "employment_started", "local_hukou"}
+                   "employment_started", "local_hukou", "single_applicant"}
 _MEMBER_KEYS = {"id", "relation", "sex", "birth_date", "disability_grade", "health_coefficient",
                 "categories", "counted", "not_counted_reason", "refused_work", "id_number", "name", "facts"}
 _INCOME_KEYS = {"kind", "amount", "member", "monthly_reference", "occupation", "months", "note"}
@@ -87,6 +87,24 @@ class Case:
     employment_started: dt.date | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     local_hukou: bool = True
+    #: 单人户: the member who applies alone (dibao-edge family, severe disability or illness)
+    single_applicant: str | None = None
+    #: income and expenses given for one member, kept apart for a single-person application
+    member_income: dict[str, dict[str, float]] = field(default_factory=dict)
+    member_expenses: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def alone(self) -> Case:
+        """The single applicant as a household of one: own income and expenses only."""
+        assert self.single_applicant is not None
+        who = self.single_applicant
+        return Case(region=self.region, date=self.date, area_type=self.area_type, overrides=self.overrides,
+                    household_id=f"{self.household_id}:{who}",
+                    members=[m for m in self.members if m["id"] == who],
+                    income=dict(self.member_income.get(who, {})),
+                    imputed=[i for i in self.imputed if i.member == who],
+                    expenses=dict(self.member_expenses.get(who, {})),
+                    # The asset test is the family's: a dibao-edge family is within the limits.
+                    local_hukou=self.local_hukou)
 
 
 def _plain_number(x: float) -> str:
@@ -271,6 +289,13 @@ class _Reader:
         self.income(data.get("income"), case, ids, counted_ids)
         self.expenses(data.get("expenses"), case, ids, counted_ids)
         self.assets(data.get("assets"), case, ids)
+        single = data.get("single_applicant")
+        if single is not None:
+            single = self.member_ref(single, "household.single_applicant", ids)
+            if single is not None and single not in counted_ids:
+                self.add("household.single_applicant", _("must be a counted member"))
+                single = None
+            case.single_applicant = single
         hukou = self.boolean(data.get("local_hukou"), "household.local_hukou")
         case.local_hukou = True if hukou is None else hukou
         previous = self.number(data.get("previous_topup"), "household.previous_topup", required=False)
@@ -362,6 +387,9 @@ class _Reader:
             member = self.member_ref(data.get("member"), f"{path}.member", ids)
             if kind is not None and amount is not None and (member is None or member in counted_ids):
                 case.income[kind] = case.income.get(kind, 0.0) + amount
+                if member is not None:
+                    own = case.member_income.setdefault(member, {})
+                    own[kind] = own.get(kind, 0.0) + amount
 
     def expenses(self, raw: Any, case: Case, ids: set[str], counted_ids: set[str]) -> None:
         for i, item in enumerate(self.items(raw, "household.expenses")):
@@ -375,6 +403,9 @@ class _Reader:
             member = self.member_ref(data.get("member"), f"{path}.member", ids)
             if kind is not None and amount is not None and (member is None or member in counted_ids):
                 case.expenses[kind] = case.expenses.get(kind, 0.0) + amount
+                if member is not None:
+                    own = case.member_expenses.setdefault(member, {})
+                    own[kind] = own.get(kind, 0.0) + amount
 
     def assets(self, raw: Any, case: Case, ids: set[str]) -> None:
         for i, item in enumerate(self.items(raw, "household.assets")):

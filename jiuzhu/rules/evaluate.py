@@ -66,6 +66,9 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
                 exc, _ctx = failure
                 problems.append(exc.problem(f"[{i}].region" if many else "region", case.region, case.date))
         raise InvalidCase(problems)
+    singles = single_person_results(cases, results, tree, many)
+    if isinstance(singles, list):
+        raise InvalidCase(singles)
     starts = np.searchsorted(arrays.persons.household, np.arange(len(cases) + 1))
     outputs = []
     shown = output_columns(results)
@@ -81,14 +84,16 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
             prefix = f"[{i}]." if many else ""
             problems.extend(Problem(prefix + p.path, p.template, p.args) for p in exc.problems)
             continue
+        if i in singles:
+            out["single_person"] = singles[i]
         out["programmes"] = [dibao_programme(out), *others]
         if with_trace or lang:
             entries = trace(case, i, results, arrays.params, range(starts[i], starts[i + 1]))
             if with_trace:
                 out["trace"] = entries
             if lang:
-                out["explanation"] = explanation(entries, case, lang) + programme_sentences(
-                    out["programmes"][1:], lang)
+                out["explanation"] = explanation(entries, case, lang) + single_sentences(
+                    out.get("single_person"), lang) + programme_sentences(out["programmes"][1:], lang)
         outputs.append(out)
     if problems:
         raise InvalidCase(problems)
@@ -113,6 +118,56 @@ def other_programmes(case: Case, out: dict[str, Any], arrays: CaseArrays, result
     return evaluate_programmes(programmes, {"household": household, "members": member_rows}, params, lang)
 
 
+SINGLE_FIELDS = ("standard", "counted_income", "net_income", "per_capita_net_income", "dibao_eligible", "topup",
+                 "classified", "total_annual", "total_monthly")
+
+
+def single_person_results(cases: list[Case], family: engine.Results, tree: ParameterTree,
+                          many: bool) -> dict[int, dict[str, Any]] | list[Problem]:
+    """单人户: a member of a dibao-edge family who may apply alone, tested as a household of one.
+
+    The same pipeline runs on the applicant's own income; the application is allowed only
+    when the family is a dibao-edge family and the member is in a qualifying category."""
+    wanted = [i for i, c in enumerate(cases) if c.single_applicant is not None]
+    if not wanted:
+        return {}
+    alone = [cases[i].alone() for i in wanted]
+    arrays = case_arrays(alone, tree)
+    results = engine.compute(arrays.households, arrays.persons, arrays.params)
+    problems: list[Problem] = []
+    qualifying = arrays.params.context_values("dibao.single_person.qualifying_categories", fill=())
+    for k, i in enumerate(wanted):
+        failure = arrays.params.failed.get(int(arrays.households.context[k]))
+        if failure is not None:
+            path = f"[{i}].household.single_applicant" if many else "household.single_applicant"
+            problems.append(failure[0].problem(path, cases[i].region, cases[i].date))
+    if problems:
+        return problems
+    shown = output_columns(results)
+    out: dict[int, dict[str, Any]] = {}
+    for k, i in enumerate(wanted):
+        tags = int(results.member["categories"][k])
+        allowed_categories = qualifying[int(arrays.households.context[k])]
+        qualifies = any(tags & CATEGORY_BIT[c] for c in allowed_categories if c in CATEGORY_BIT)
+        edge = bool(family.household["dibao_edge"][i])
+        allowed = edge and qualifies
+        entry: dict[str, Any] = {
+            "member": cases[i].single_applicant, "allowed": allowed,
+            "reasons": [
+                {"condition": "family_is_dibao_edge", "held": edge,
+                 "description": _("the family is a dibao-edge family")},
+                {"condition": "qualifying_member", "held": qualifies,
+                 "description": _("the member is severely disabled or catastrophically ill")},
+            ],
+        }
+        for name in SINGLE_FIELDS:
+            value = _python(shown[name][k])
+            entry[name] = value if allowed or name in ("standard", "counted_income", "net_income",
+                                                       "per_capita_net_income") else type(value)(0)
+        out[i] = entry
+    return out
+
+
 def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
     """Dibao as a programme entry: which conditions held and which did not."""
     reasons = [
@@ -121,6 +176,10 @@ def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
         {"condition": "assets_within_limit", "held": out["assets_within_limit"],
          "description": _("assets within the local limits")},
     ]
+    single = out.get("single_person")
+    if single is not None and single["dibao_eligible"]:
+        return {"programme": "dibao", "eligible": True, "amount": single["total_annual"], "period": "per_year",
+                "reasons": reasons + single["reasons"], "member": single["member"]}
     return {"programme": "dibao", "eligible": out["dibao_eligible"] or out["gradual_exit"],
             "amount": out["total_annual"], "period": "per_year", "reasons": reasons}
 
@@ -148,3 +207,21 @@ def programme_sentences(programmes: list[dict[str, Any]], lang: str) -> list[str
             out.append(translate(_("{name}: not eligible ({conditions})."), lang).format(
                 name=p["name"], conditions=translate(_("not met: "), lang) + "; ".join(failed)))
     return out
+
+
+def single_sentences(single: dict[str, Any] | None, lang: str) -> list[str]:
+    if single is None:
+        return []
+    if not single["allowed"]:
+        failed = "; ".join(r["description"] for r in single["reasons"] if not r["held"])
+        return [translate(_("{member} may not apply alone ({conditions})."), lang).format(
+            member=single["member"], conditions=translate(_("not met: "), lang) + failed)]
+    if not single["dibao_eligible"]:
+        return [translate(_("{member} applies alone: own income {income} yuan is not below the standard "
+                            "of {standard} yuan."), lang).format(
+            member=single["member"], income=number(single["per_capita_net_income"]),
+            standard=number(single["standard"]))]
+    return [translate(_("{member} applies alone as a single-person household: top-up {standard} − {income} = "
+                        "{topup} yuan, total {annual} yuan a year."), lang).format(
+        member=single["member"], standard=number(single["standard"]), income=number(single["net_income"]),
+        topup=number(single["topup"]), annual=number(single["total_annual"]))]

@@ -259,3 +259,30 @@ def test_programme_facts_are_validated_with_the_case() -> None:
     assert found["household.facts.house_damage"] == "must be one of: none, partial, complete"
     assert found["household.facts.colour"] == "is not a fact of any programme here"
     assert found["household.members[0].birth_date"] == "is after the case date"
+
+
+def _edge_family(applicant_tags: list[str], date: str = "2022-06-30") -> dict[str, object]:
+    members = [adult("a", categories=applicant_tags, birth_date="1990-01-01"), adult("b", sex="female"),
+               adult("c", birth_date="1950-01-01")]
+    # Family income 13,500 for 3: 4,500 each, over the 3,600 standard and under 1.5 × 3,600.
+    income = [{"kind": "wage", "amount": 13000, "member": "b"}, {"kind": "pension", "amount": 500, "member": "a"}]
+    return household(members, date=date, income=income, single_applicant="a")
+
+
+def test_a_severely_disabled_member_of_an_edge_family_may_apply_alone() -> None:
+    result = evaluate(_edge_family(["severe_disability"]), lang="en")
+    assert (result["dibao_edge"], result["dibao_eligible"]) == (True, False)
+    single = result["single_person"]
+    assert (single["member"], single["allowed"], single["dibao_eligible"]) == ("a", True, True)
+    assert single["topup"] == 3100.0  # 3600 − his own 500
+    assert result["programmes"][0]["eligible"] is True and result["programmes"][0]["member"] == "a"
+
+
+def test_a_member_without_qualifying_need_may_not_apply_alone() -> None:
+    single = evaluate(_edge_family([]))["single_person"]
+    assert (single["allowed"], single["topup"]) == (False, 0.0)
+    assert [r["held"] for r in single["reasons"]] == [True, False]
+
+
+def test_single_person_applications_before_the_2021_rules_are_an_error() -> None:
+    assert "household.single_applicant" in problems(_edge_family(["severe_disability"], date="2019-06-30"))
