@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from jiuzhu.cli._io import BAD_INPUT
+from jiuzhu.cli._io import BAD_INPUT, print_json, report
 from jiuzhu.rules.i18n import LANGUAGES
 
 
@@ -56,13 +55,10 @@ def run_batch(args: argparse.Namespace) -> int:
                 written = run_local(args.households, args.members, args.out, chunk_rows=args.chunk,
                                     known_region=region_check, progress=advance)
     except BadInput as exc:
-        rows = exc.as_list(args.lang)
-        for row in rows:
-            row.pop("args", None)
-        sys.stdout.write(json.dumps({"bad_rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        print_json({"bad_rows": exc.as_list(args.lang)})
         return BAD_INPUT
     except (OSError, ValueError) as exc:
-        sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
+        print_json({"error": str(exc)})
         return BAD_INPUT
     sys.stderr.write(f"{written} households written to {args.out}\n")
     return 0
@@ -80,20 +76,16 @@ def run_simulate(args: argparse.Namespace) -> int:
         reform = read_reform(args.reform)
         result = simulate(args.population, reform, known_region=region_check)
     except InvalidCase as exc:
-        sys.stdout.write(json.dumps(exc.as_list(args.lang), ensure_ascii=False, indent=2) + "\n")
-        return BAD_INPUT
+        return report(exc, args.lang)
     except BadInput as exc:
-        rows = exc.as_list(args.lang)
-        for row in rows:
-            row.pop("args", None)
-        sys.stdout.write(json.dumps({"bad_rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        print_json({"bad_rows": exc.as_list(args.lang)})
         return BAD_INPUT
     except FileNotFoundError as exc:
-        sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
+        print_json({"error": str(exc)})
         return BAD_INPUT
     out = Path(args.out) if args.out else Path(args.population) / f"simulation-{Path(args.reform).stem}"
     sys.stderr.write(format_summary(result) + "\n")
     written = write_outputs(result, out)
-    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print_json(result)
     sys.stderr.write("written: " + ", ".join(str(p) for p in written) + "\n")
     return 0

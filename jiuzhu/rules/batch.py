@@ -52,8 +52,9 @@ class BadInput(Exception):
         super().__init__(f"{len(rows)} bad rows")
 
     def as_list(self, lang: str | None = None) -> list[dict[str, Any]]:
-        return [{**r, "reason": translate(r["reason"], lang).format(**r.get("args", {}))}
-                for r in self.rows]
+        """`{file, row, column, reason}` for each bad row, the reason in the given language."""
+        return [{"file": r["file"], "row": r["row"], "column": r["column"],
+                 "reason": translate(r["reason"], lang).format(**r.get("args", {}))} for r in self.rows]
 
 
 @dataclass
