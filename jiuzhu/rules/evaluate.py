@@ -14,7 +14,7 @@ from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.explain import explanation, number, trace
 from jiuzhu.rules.i18n import translate
 from jiuzhu.rules.parameters import ParameterTree, default_tree, region_chain
-from jiuzhu.rules.programmes import default_catalogue, evaluate_programmes
+from jiuzhu.rules.programmes import GRADIENTS, default_catalogue, evaluate_programmes
 from jiuzhu.rules.vocabulary import CATEGORIES, CATEGORY_BIT
 
 MONEY_FIELDS = frozenset({
@@ -115,7 +115,10 @@ def other_programmes(case: Case, out: dict[str, Any], arrays: CaseArrays, result
                  **case.facts}
     # Programme parameters follow the case's region exactly (a township may set its own).
     params = arrays.params.contexts[context]
-    return evaluate_programmes(programmes, {"household": household, "members": member_rows}, params, lang)
+    entries = evaluate_programmes(programmes, {"household": household, "members": member_rows}, params, lang)
+    # Gradient order: basic livelihood, then temporary, then special assistance — each on its own
+    # conditions, so a family outside dibao still gets special aid on individual need.
+    return sorted(entries, key=lambda r: GRADIENTS.index(r["gradient"]))
 
 
 SINGLE_FIELDS = ("standard", "counted_income", "net_income", "per_capita_net_income", "dibao_eligible", "topup",
@@ -179,9 +182,9 @@ def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
     single = out.get("single_person")
     if single is not None and single["dibao_eligible"]:
         return {"programme": "dibao", "eligible": True, "amount": single["total_annual"], "period": "per_year",
-                "reasons": reasons + single["reasons"], "member": single["member"]}
+                "gradient": "basic", "reasons": reasons + single["reasons"], "member": single["member"]}
     return {"programme": "dibao", "eligible": out["dibao_eligible"] or out["gradual_exit"],
-            "amount": out["total_annual"], "period": "per_year", "reasons": reasons}
+            "amount": out["total_annual"], "period": "per_year", "gradient": "basic", "reasons": reasons}
 
 
 def evaluate_case(data: Any, *, lang: str | None = None, **kwargs: Any) -> Any:

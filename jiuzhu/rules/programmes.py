@@ -96,6 +96,8 @@ from jiuzhu.rules.vocabulary import RELATIONS, SEXES
 
 CATALOGUE_FOLDER = "catalogue"
 PERIODS = ("once", "per_year", "per_month")
+#: The gradient order of assistance (DOMAIN.md §6): basic livelihood, then temporary, then special.
+GRADIENTS = ("basic", "temporary", "special")
 UNITS = ("household", "person")
 FACT_KINDS = ("number", "boolean", "text", "date")
 
@@ -115,7 +117,7 @@ MEMBER_BUILTINS: Mapping[str, FactType] = {
     "disability_grade": NUMBER, "categories": TEXTS,
 }
 _RESERVED = frozenset({"members", "household", *FUNCTIONS})
-_PROGRAMME_KEYS = frozenset({"id", "name", "reference", "period", "unit", "trigger", "facts", "variables",
+_PROGRAMME_KEYS = frozenset({"id", "name", "reference", "period", "unit", "gradient", "trigger", "facts", "variables",
                              "conditions", "amount", "cap", "procedure", "description", "documentation"})
 _FACT_KEYS = frozenset({"type", "choices", "description", "required", "default"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -175,6 +177,7 @@ class Programme:
     reference: str
     period: str
     unit: str
+    gradient: str
     trigger: tuple[str, ...]
     household_facts: Mapping[str, FactSpec]
     member_facts: Mapping[str, FactSpec]
@@ -243,7 +246,8 @@ class ProgrammeResult:
         p = self.programme
         out: dict[str, Any] = {
             "programme": p.id, "name": _text(p.name, lang), "eligible": self.eligible, "amount": self.amount,
-            "period": p.period, "unit": p.unit, "reasons": [r.as_dict(lang) for r in self.reasons],
+            "period": p.period, "unit": p.unit, "gradient": p.gradient,
+            "reasons": [r.as_dict(lang) for r in self.reasons],
             "values": {k: _json(v) for k, v in self.values.items()}, "formula": p.amount.source,
             "parameters": [v.as_trace() for v in self.parameters], "reference": p.reference,
         }
@@ -416,6 +420,8 @@ class _FileReader:
             self.problem("reference", _("needs a reference (document, article or page)"))
         period = self.choice(data.get("period"), "period", PERIODS)
         unit = self.choice(data.get("unit"), "unit", UNITS)
+        # Most catalogue items are special assistance (专项救助); basic and temporary say so.
+        gradient = self.choice(data.get("gradient", "special"), "gradient", GRADIENTS)
         household_facts, member_facts = self.facts(data.get("facts"))
         trigger = self.trigger(data.get("trigger"), household_facts, member_facts)
 
@@ -440,7 +446,8 @@ class _FileReader:
         if self.failed or amount is None:
             return None
         return Programme(
-            id=pid, name=name, reference=str(reference).strip(), period=period, unit=unit, trigger=trigger,
+            id=pid, name=name, reference=str(reference).strip(), period=period, unit=unit, gradient=gradient,
+            trigger=trigger,
             household_facts=household_facts, member_facts=member_facts, variables=variables,
             conditions=conditions, amount=amount, cap=cap, procedure=procedure, file=self.file,
             level=self.level,
