@@ -353,6 +353,7 @@ class _Reader:
             "health_coefficient": coefficient, "categories": bits,
             "counted": (counted if counted is not None else True) and reason is None,
             "refused_work": bool(refused), "relation": data.get("relation"),
+            "name": data.get("name") if isinstance(data.get("name"), str) else None,
             "facts": dict(facts) if isinstance(facts, Mapping) else {},
         }
 

@@ -138,6 +138,7 @@ def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> 
 
     out: list[str] = []
     counted = [m for m in case.members if m["counted"]]
+    names = {m["id"]: m.get("name") for m in case.members}  # a caseworker reads names, not ids
     wci = t["working_capacity_index"]
     indices = [wci["inputs"]["members"][m["id"]]["index"] for m in counted]
     out.append(say(_("Household working capacity index L = ({indices}) / {size} = {wci}."),
@@ -153,7 +154,8 @@ def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> 
             ref = param("imputed_income", f"income.imputation.reference_earnings.{item.occupation}")
             monthly = float(ref["value"]) if ref else monthly
         out.append(say(_("{member}: earnings imputed at {monthly} yuan/month × {scale} × {months} months = "
-                         "{amount} yuan."), member=item.member, monthly=number(monthly), scale=scale,
+                         "{amount} yuan."), member=names.get(item.member) or item.member,
+                       monthly=number(monthly), scale=scale,
                        months=number(item.months), amount=number(monthly * float(scale) * item.months)))
     counted_income = t["counted_income"]
     parts = [number(v) for k, v in case.income.items() if v] + (
