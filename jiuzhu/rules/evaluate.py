@@ -66,7 +66,7 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
                 exc, _ctx = failure
                 problems.append(exc.problem(f"[{i}].region" if many else "region", case.region, case.date))
         raise InvalidCase(problems)
-    singles = single_person_results(cases, results, tree, many)
+    singles = single_person_results(cases, results, tree, many, lang)
     if isinstance(singles, list):
         raise InvalidCase(singles)
     starts = np.searchsorted(arrays.persons.household, np.arange(len(cases) + 1))
@@ -86,7 +86,7 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
             continue
         if i in singles:
             out["single_person"] = singles[i]
-        out["programmes"] = [dibao_programme(out), *others]
+        out["programmes"] = [dibao_programme(out, lang), *others]
         if with_trace or lang:
             entries = trace(case, i, results, arrays.params, range(starts[i], starts[i + 1]))
             if with_trace:
@@ -126,7 +126,7 @@ SINGLE_FIELDS = ("standard", "counted_income", "net_income", "per_capita_net_inc
 
 
 def single_person_results(cases: list[Case], family: engine.Results, tree: ParameterTree,
-                          many: bool) -> dict[int, dict[str, Any]] | list[Problem]:
+                          many: bool, lang: str | None) -> dict[int, dict[str, Any]] | list[Problem]:
     """单人户: a member of a dibao-edge family who may apply alone, tested as a household of one.
 
     The same pipeline runs on the applicant's own income; the application is allowed only
@@ -158,9 +158,9 @@ def single_person_results(cases: list[Case], family: engine.Results, tree: Param
             "member": cases[i].single_applicant, "allowed": allowed,
             "reasons": [
                 {"condition": "family_is_dibao_edge", "held": edge,
-                 "description": _("the family is a dibao-edge family")},
+                 "description": translate(_("the family is a dibao-edge family"), lang)},
                 {"condition": "qualifying_member", "held": qualifies,
-                 "description": _("the member is severely disabled or catastrophically ill")},
+                 "description": translate(_("the member is severely disabled or catastrophically ill"), lang)},
             ],
         }
         for name in SINGLE_FIELDS:
@@ -171,13 +171,13 @@ def single_person_results(cases: list[Case], family: engine.Results, tree: Param
     return out
 
 
-def dibao_programme(out: dict[str, Any]) -> dict[str, Any]:
+def dibao_programme(out: dict[str, Any], lang: str | None) -> dict[str, Any]:
     """Dibao as a programme entry: which conditions held and which did not."""
     reasons = [
         {"condition": "income_below_standard", "held": out["per_capita_net_income"] < out["standard"]
-         or (out["dibao_eligible"]), "description": _("per-capita net income below the standard")},
+         or (out["dibao_eligible"]), "description": translate(_("per-capita net income below the standard"), lang)},
         {"condition": "assets_within_limit", "held": out["assets_within_limit"],
-         "description": _("assets within the local limits")},
+         "description": translate(_("assets within the local limits"), lang)},
     ]
     single = out.get("single_person")
     if single is not None and single["dibao_eligible"]:
@@ -208,7 +208,7 @@ def programme_sentences(programmes: list[dict[str, Any]], lang: str) -> list[str
         else:
             failed = [r["description"] for r in p["reasons"] if not r["held"]]
             out.append(translate(_("{name}: not eligible ({conditions})."), lang).format(
-                name=p["name"], conditions=translate(_("not met: "), lang) + "; ".join(failed)))
+                name=p["name"], conditions=translate(_("not met: "), lang) + _join(failed, lang)))
     return out
 
 
@@ -216,7 +216,7 @@ def single_sentences(single: dict[str, Any] | None, lang: str) -> list[str]:
     if single is None:
         return []
     if not single["allowed"]:
-        failed = "; ".join(r["description"] for r in single["reasons"] if not r["held"])
+        failed = _join([r["description"] for r in single["reasons"] if not r["held"]], lang)
         return [translate(_("{member} may not apply alone ({conditions})."), lang).format(
             member=single["member"], conditions=translate(_("not met: "), lang) + failed)]
     if not single["dibao_eligible"]:
@@ -228,3 +228,8 @@ def single_sentences(single: dict[str, Any] | None, lang: str) -> list[str]:
                         "{topup} yuan, total {annual} yuan a year."), lang).format(
         member=single["member"], standard=number(single["standard"]), income=number(single["net_income"]),
         topup=number(single["topup"]), annual=number(single["total_annual"]))]
+
+
+def _join(parts: list[str], lang: str) -> str:
+    """A list in a sentence: 「；」 in Chinese, "; " in English."""
+    return translate(_("; "), lang).join(parts)

@@ -178,7 +178,8 @@ def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> 
                          "(in force since {since}, level {region}, source: {source})."),
                        per_capita=number(t["per_capita_net_income"]["value"]), comparison=comparison,
                        standard=number(t["standard"]["value"]), since=std.get("since", ""),
-                       region=std.get("region", ""), source=_source(std)))
+                       region=say(_("national")) if std.get("region") == "national" else std.get("region", ""),
+                       source=_source(std)))
     if not t["assets_within_limit"]["value"]:
         out.append(say(_("The household's assets exceed the local limits.")))
     if eligible:
