@@ -42,6 +42,8 @@ MEMBER_REQUIRED = ("household_id", "member_id", "sex", "birth_date")
 MEMBER_COLUMNS = (*MEMBER_REQUIRED, "relation", "disability_grade", "health_coefficient", "categories",
                   "counted", "imputed_monthly_reference", "imputed_months", "refused_work")
 DEFAULT_CHUNK = 500_000
+#: Text columns with few distinct values, read as dictionaries: no string per row is made.
+DICTIONARY_COLUMNS = ("region", "area_type", "sex", "relation", "categories")
 
 
 class BadInput(Exception):
@@ -80,7 +82,9 @@ def _column(table: pa.Table, name: str, kind: str, n: int) -> np.ndarray:
     col = table.column(name)
     if col.null_count and kind != "float":
         col = col.fill_null(0)
-    values: np.ndarray = col.to_numpy().astype(np.float64, copy=False)
+    # One chunk of float64 without nulls is handed over without a copy.
+    array = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    values: np.ndarray = array.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     return values
 
 
@@ -326,7 +330,7 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
     context = contexts.assign(regions, household_days, urban)
     households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
                                                      birth_days, categories)
-    results = engine.compute(households, persons, params)
+    results = engine.compute(households, persons, params, detail=False)
     if not results.valid.all():
         codes, values = regions
         for i, (exc, ctx) in params.failed.items():
@@ -357,7 +361,7 @@ def _ordered_layout(h_ids: pa.Array, m_ids: pa.Array) -> np.ndarray | None:
     runs = np.flatnonzero(start)
     if len(runs) != len(h_ids) or not pc.all(pc.equal(m_ids.take(pa.array(runs)), h_ids)).as_py():
         return None
-    household: np.ndarray = np.cumsum(start) - 1
+    household: np.ndarray = np.cumsum(start, dtype=np.int64) - 1
     return household
 
 
@@ -431,6 +435,10 @@ class _Output:
         self.tmp.unlink(missing_ok=True)
 
 
+def _dictionary(file: pq.ParquetFile) -> list[str]:
+    return [c for c in DICTIONARY_COLUMNS if c in file.schema_arrow.names]
+
+
 def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
                   tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
                   progress: Callable[[int], None] | None = None,
@@ -448,7 +456,8 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     contexts = ContextIndex(tree, overrides)
     n = h_file.metadata.num_rows
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
-        h, m = h_file.read(use_threads=True), m_file.read(use_threads=True)
+        h = pq.read_table(households_path, read_dictionary=_dictionary(h_file))
+        m = pq.read_table(members_path, read_dictionary=_dictionary(m_file))
         layout = plan(h.column("household_id"), m.column("household_id"), bad)
         if layout is None:
             raise BadInput(bad.rows)

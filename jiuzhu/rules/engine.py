@@ -31,7 +31,8 @@ class Results:
     valid: BoolArray          # False where a parameter was not in force for the household
 
 
-def compute(h: Households, persons: Persons, p: ParamArrays) -> Results:
+def compute(h: Households, persons: Persons, p: ParamArrays, *, detail: bool = True) -> Results:
+    """Every variable; `detail=False` (batch) skips member values only explanations read."""
     hv: dict[str, np.ndarray] = {}
     mv: dict[str, np.ndarray] = {}
     with p.variable("standard"):
@@ -85,7 +86,9 @@ def compute(h: Households, persons: Persons, p: ParamArrays) -> Results:
         hv["topup"] = topup = benefits.topup(h, p, standard, per_capita, n, eligible, withheld, exiting)
     hv["withheld_share"] = withheld
     with p.variable("classified"):
-        tags = means_test.member_categories(persons, p)
+        # Derived categories cost a pass over every person: only when increments or an explanation need them.
+        needed = detail or p.context_is("classified.method", "category_increments").any()
+        tags = means_test.member_categories(persons, p) if needed else persons.categories
         classified = benefits.classified(persons, p, standard, wci, n, eligible, tags, withheld)
     mv["categories"] = tags
     hv["classified"] = classified

@@ -24,14 +24,22 @@ def size(h: Households, persons: Persons) -> IntArray:
 
 def health_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
     """健康系数: an assessor's figure wins; else by disability grade; else no disability."""
-    pc = p.household_context[persons.household]
     grades = p.context_values("wci.health.disability_grade_coefficients", fill=())
+    no_disability = p.context_numbers("wci.health.no_disability")
     width = max((len(g) for g in grades), default=1) or 1
-    table = np.array([list(g) if len(g) == width else [np.nan] * width for g in grades], dtype=np.float64)
-    no_disability = p.context_numbers("wci.health.no_disability")[pc]
-    by_grade = table[pc, np.clip(persons.disability_grade - 1, 0, table.shape[1] - 1)]
-    coefficient = np.where(persons.disability_grade > 0, by_grade, no_disability)
-    return np.where(np.isnan(persons.health_coefficient), coefficient, persons.health_coefficient)
+    # One row per context: [no disability, grade 1, …, grade 10]; a grade indexes its row.
+    table = np.array([[n, *g] if len(g) == width else [np.nan] * (width + 1)
+                      for n, g in zip(no_disability, grades, strict=True)], dtype=np.float64)
+    grade = np.clip(persons.disability_grade, 0, width)
+    coefficient: FloatArray
+    if len({row.tobytes() for row in table}) == 1:  # the usual case: one table for everyone
+        coefficient = table[0][grade]
+    else:
+        coefficient = table[p.household_context[persons.household], grade]
+    assessed = ~np.isnan(persons.health_coefficient)
+    if assessed.any():
+        coefficient = np.where(assessed, persons.health_coefficient, coefficient)
+    return coefficient
 
 
 def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
@@ -68,11 +76,19 @@ def working_capacity_index(h: Households, persons: Persons, member_index: FloatA
 def imputed_income(h: Households, persons: Persons, p: ParamArrays, member_index: FloatArray,
                    wci: FloatArray) -> FloatArray:
     """推算收入: reference earnings × months, scaled by the household or the member index."""
-    pc = p.household_context[persons.household]
-    by_household = p.context_is("income.imputation.working_capacity_basis", "household")[pc]
-    by_member = p.context_is("income.imputation.working_capacity_basis", "individual")[pc]
-    scale = np.where(by_household, wci[persons.household], np.where(by_member, member_index, 1.0))
-    return household_sum(persons, np.where(persons.counted, persons.imputed_base * scale, 0.0), h.n)
+    by_household = p.context_is("income.imputation.working_capacity_basis", "household")
+    by_member = p.context_is("income.imputation.working_capacity_basis", "individual")
+    if by_household.all():
+        scale = wci[persons.household]
+    elif not (by_household.any() or by_member.any()):
+        scale = np.ones(persons.m)
+    else:
+        pc = p.household_context[persons.household]
+        scale = np.where(by_household[pc], wci[persons.household], np.where(by_member[pc], member_index, 1.0))
+    imputed = persons.imputed_base * scale
+    if not persons.counted.all():
+        imputed = np.where(persons.counted, imputed, 0.0)
+    return household_sum(persons, imputed, h.n)
 
 
 def gross_income(h: Households, p: ParamArrays, imputed: FloatArray) -> FloatArray:

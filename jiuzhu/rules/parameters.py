@@ -136,8 +136,13 @@ class ParameterTree:
             return f"{name}.{area_type}"
         return name
 
-    def levels(self) -> set[str]:
-        return {level for per_level in self.values.values() for level in per_level}
+    def levels(self) -> frozenset[str]:
+        """Region levels that set at least one value (cached: the tree does not change once read)."""
+        cached: frozenset[str] | None = self.__dict__.get("_levels")
+        if cached is None:
+            cached = frozenset(level for per_level in self.values.values() for level in per_level)
+            self.__dict__["_levels"] = cached
+        return cached
 
     def lookup(self, name: str, chain: list[str], date: dt.date, area_type: str) -> ParameterValue:
         """The value in force for this context, or NotInForce."""
