@@ -178,6 +178,8 @@ def _flagger(n: int, file: str, offset: int, bad: BadRows) -> tuple[np.ndarray, 
     ok = np.ones(n, dtype=np.bool_)
 
     def flag(mask: np.ndarray, column: str, reason: str, **args: Any) -> None:
+        if not mask.any():  # the usual case: one pass over the column
+            return
         mask = mask & ok
         if mask.any():
             bad.add(file, mask, column, reason, offset, **args)
@@ -439,6 +441,28 @@ def _dictionary(file: pq.ParquetFile) -> list[str]:
     return [c for c in DICTIONARY_COLUMNS if c in file.schema_arrow.names]
 
 
+def _columns_to_read(file: pq.ParquetFile) -> list[str]:
+    """Every column except optional numbers that are zero in every row group.
+
+    Files often carry an income or expense column for every kind, most of them all zero;
+    the row-group statistics say so without reading them, and an absent amount is zero."""
+    names = file.schema_arrow.names
+    metadata = file.metadata
+    skip = set()
+    for index, name in enumerate(names):
+        if name not in HOUSEHOLD_MONEY and name not in ("imputed_monthly_reference", "imputed_months"):
+            continue
+        zero = metadata.num_row_groups > 0
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(index).statistics
+            if stats is None or not stats.has_min_max or stats.null_count != 0 or stats.min != 0 or stats.max != 0:
+                zero = False
+                break
+        if zero:
+            skip.add(name)
+    return [n for n in names if n not in skip]
+
+
 def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
                   tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
                   progress: Callable[[int], None] | None = None,
@@ -456,8 +480,8 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     contexts = ContextIndex(tree, overrides)
     n = h_file.metadata.num_rows
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
-        h = pq.read_table(households_path, read_dictionary=_dictionary(h_file))
-        m = pq.read_table(members_path, read_dictionary=_dictionary(m_file))
+        h = pq.read_table(households_path, columns=_columns_to_read(h_file), read_dictionary=_dictionary(h_file))
+        m = pq.read_table(members_path, columns=_columns_to_read(m_file), read_dictionary=_dictionary(m_file))
         layout = plan(h.column("household_id"), m.column("household_id"), bad)
         if layout is None:
             raise BadInput(bad.rows)
@@ -477,7 +501,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
         raise BadInput(bad.rows)
     all_members = None
     if layout.ordered:
-        reader = _member_batches(m_file, m_file.schema_arrow.names)
+        reader = _member_batches(m_file, _columns_to_read(m_file))
         next(reader)
     else:  # members out of order: gather them by household once (memory grows with the file)
         order = np.argsort(layout.member_household, kind="stable")
@@ -485,7 +509,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
         layout.member_household = layout.member_household[order]
     starts = np.searchsorted(layout.member_household, np.arange(0, n + chunk_rows, chunk_rows))
     h_offset = 0
-    for i, batch in enumerate(h_file.iter_batches(batch_size=chunk_rows)):
+    for i, batch in enumerate(h_file.iter_batches(batch_size=chunk_rows, columns=_columns_to_read(h_file))):
         h = pa.Table.from_batches([batch])
         lo, hi = int(starts[i]), int(starts[min(i + 1, len(starts) - 1)])
         m = reader.send(hi - lo) if all_members is None else all_members.slice(lo, hi - lo)

@@ -42,10 +42,14 @@ def compute(h: Households, persons: Persons, p: ParamArrays, *, detail: bool = T
         n: IntArray = means_test.size(h, persons)
     hv["size"] = n
     with p.variable("working_capacity_index"):
-        mv["health_coefficient"] = means_test.health_coefficient(persons, p)
-        mv["age_coefficient"] = means_test.age_coefficient(persons, p)
-        mv["sex_coefficient"] = means_test.sex_coefficient(persons, p)
-        member_index = mv["health_coefficient"] * mv["age_coefficient"] * mv["sex_coefficient"]
+        health = means_test.health_coefficient(persons, p)
+        age = means_test.age_coefficient(persons, p)
+        sex = means_test.sex_coefficient(persons, p)
+        if detail:  # the trace shows each member's factors; a batch does not keep them
+            mv["health_coefficient"], mv["age_coefficient"], mv["sex_coefficient"] = health, age, sex
+        member_index = health * age
+        member_index *= sex
+        del health, age, sex
         mv["working_capacity_index"] = member_index
         wci = means_test.working_capacity_index(h, persons, member_index, n)
     hv["working_capacity_index"] = wci
