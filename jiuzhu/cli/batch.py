@@ -57,7 +57,7 @@ def run_batch(args: argparse.Namespace) -> int:
     except BadInput as exc:
         print_json({"bad_rows": exc.as_list(args.lang)})
         return BAD_INPUT
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # unreadable files, Spark or Java missing
         print_json({"error": str(exc)})
         return BAD_INPUT
     sys.stderr.write(f"{written} households written to {args.out}\n")

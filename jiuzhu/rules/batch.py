@@ -46,6 +46,10 @@ DEFAULT_CHUNK = 500_000
 DICTIONARY_COLUMNS = ("region", "area_type", "sex", "relation", "categories")
 
 
+#: Where a chunk's rows are in the file: an offset, or one file row per chunk row.
+RowMap = int | np.ndarray
+
+
 class BadInput(Exception):
     """Rows or columns that cannot be computed; `rows` lists every one found."""
 
@@ -67,8 +71,11 @@ class BadRows:
     rows: list[dict[str, Any]] = field(default_factory=list)
     count: int = 0
 
-    def add(self, file: str, rows: np.ndarray, column: str, reason: str, offset: int = 0, **args: Any) -> None:
+    def add(self, file: str, rows: np.ndarray, column: str, reason: str, offset: RowMap = 0, **args: Any) -> None:
+        """`offset`: the file row of the chunk's first row, or each row's file row when reordered."""
         rows = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows
+        if isinstance(offset, np.ndarray):
+            rows, offset = offset[rows], 0
         self.count += len(rows)
         for r in rows[: max(0, self.limit - len(self.rows))]:
             self.rows.append({"file": file, "row": int(r) + offset, "column": column, "reason": reason,
@@ -174,7 +181,7 @@ def _check_columns(table_schema: pa.Schema, file: str, allowed: tuple[str, ...],
 _REGION_SHAPE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
 
-def _flagger(n: int, file: str, offset: int, bad: BadRows) -> tuple[np.ndarray, Callable[..., None]]:
+def _flagger(n: int, file: str, offset: RowMap, bad: BadRows) -> tuple[np.ndarray, Callable[..., None]]:
     ok = np.ones(n, dtype=np.bool_)
 
     def flag(mask: np.ndarray, column: str, reason: str, **args: Any) -> None:
@@ -213,7 +220,7 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
     return ok
 
 
-def validate_members(t: pa.Table, birth_days: np.ndarray, household_days: np.ndarray, offset: int,
+def validate_members(t: pa.Table, birth_days: np.ndarray, household_days: np.ndarray, offset: RowMap,
                      bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
     ok, flag = _flagger(t.num_rows, "members.parquet", offset, bad)
@@ -310,7 +317,7 @@ def output_table(ids: pa.Array | pa.ChunkedArray, results: engine.Results) -> pa
 
 
 def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
-                   bad: BadRows, *, h_offset: int = 0, m_offset: int = 0,
+                   bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
                    known_region: RegionCheck | None = None) -> pa.Table | None:
     """Validate and compute one chunk; None if it had bad rows (they are in `bad`)."""
     regions = _encoded(h.column("region"))
@@ -479,16 +486,20 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
         raise BadInput(bad.rows)
     contexts = ContextIndex(tree, overrides)
     n = h_file.metadata.num_rows
+    if n == 0:  # nothing to compute; the caller writes an empty result
+        return
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
         h = pq.read_table(households_path, columns=_columns_to_read(h_file), read_dictionary=_dictionary(h_file))
         m = pq.read_table(members_path, columns=_columns_to_read(m_file), read_dictionary=_dictionary(m_file))
         layout = plan(h.column("household_id"), m.column("household_id"), bad)
         if layout is None:
             raise BadInput(bad.rows)
+        m_rows: RowMap = 0
         if not layout.ordered:
-            order = np.argsort(layout.member_household, kind="stable")
-            m, layout.member_household = m.take(pa.array(order)), layout.member_household[order]
-        table = compute_tables(h, m, layout.member_household, contexts, bad, known_region=known_region)
+            m_rows = np.argsort(layout.member_household, kind="stable")
+            m, layout.member_household = m.take(pa.array(m_rows)), layout.member_household[m_rows]
+        table = compute_tables(h, m, layout.member_household, contexts, bad, m_offset=m_rows,
+                               known_region=known_region)
         if progress is not None:
             progress(n)
         if table is None or bad.count:
@@ -500,6 +511,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     if layout is None:
         raise BadInput(bad.rows)
     all_members = None
+    order: np.ndarray | None = None
     if layout.ordered:
         reader = _member_batches(m_file, _columns_to_read(m_file))
         next(reader)
@@ -513,8 +525,8 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
         h = pa.Table.from_batches([batch])
         lo, hi = int(starts[i]), int(starts[min(i + 1, len(starts) - 1)])
         m = reader.send(hi - lo) if all_members is None else all_members.slice(lo, hi - lo)
-        table = compute_tables(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad,
-                               h_offset=h_offset, m_offset=lo, known_region=known_region)
+        table = compute_tables(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad, h_offset=h_offset,
+                               m_offset=lo if order is None else order[lo:hi], known_region=known_region)
         if table is not None and not bad.count:
             yield table
         h_offset += h.num_rows

@@ -44,13 +44,17 @@ created unless every row is good: the result is collected as Arrow and written b
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
+import itertools
 import json
 import os
 import shutil
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +65,7 @@ import pyarrow.parquet as pq
 from jiuzhu.rules.batch import (
     _REGION_SHAPE,
     HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_MONEY,
     HOUSEHOLD_REQUIRED,
     MEMBER_COLUMNS,
     MEMBER_REQUIRED,
@@ -72,6 +77,7 @@ from jiuzhu.rules.batch import (
     _Output,
     compute_tables,
 )
+from jiuzhu.rules.case import effective_region
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.parameters import ParameterTree, default_tree
 
@@ -115,9 +121,12 @@ def spark_session(master: str = "local[2]", *, driver_memory: str = "1g",
                   shuffle_partitions: int | None = None) -> SparkSession:
     """The active session, or a new one for `master`, bound to 127.0.0.1 when local."""
     _pyspark()
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
+    if active is None and SparkContext._active_spark_context is not None:  # started in another thread
+        active = SparkSession.builder.getOrCreate()
     if active is not None:
         return active
     _check_java()
@@ -125,24 +134,58 @@ def spark_session(master: str = "local[2]", *, driver_memory: str = "1g",
         # The executors are this machine's Python: the one running now, with jiuzhu installed.
         os.environ["PYSPARK_PYTHON"] = sys.executable
         os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     else:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("jiuzhu-rules-batch")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.memory", driver_memory)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.session.timeZone", "UTC"))
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log_config()}"))
     if master.startswith("local"):
         builder = (builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                    .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8)))
     elif shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     try:
-        session = builder.getOrCreate()
+        with _quiet():
+            session = builder.getOrCreate()
     except Exception as exc:  # py4j / PySparkRuntimeError: the JVM did not start
         raise SparkUnavailable(f"could not start Spark ({master}): {exc}") from exc
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
+
+def _log_config() -> Path:
+    """Spark's JVM logs errors only (its default prints a page of warnings on every start)."""
+    path = Path(tempfile.gettempdir()) / f"jiuzhu-spark-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text() != _LOG4J2:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jiuzhu-log4j2-")
+        with os.fdopen(fd, "w") as f:
+            f.write(_LOG4J2)
+        os.replace(tmp, path)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """PySpark warns that pandas ≥ 3 is not fully supported; this engine passes Arrow, not pandas."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
+        yield
 
 
 # --------------------------------------------------------------------------- the task
@@ -173,9 +216,11 @@ def _positions(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def county_task(households: pa.Table, members: pa.Table, *, h_columns: list[str], m_columns: list[str],
-                tree: ParameterTree | None, unknown_regions: frozenset[str] | None) -> pa.Table:
-    """One county: validate and compute as `compute_tables` does; bad rows as JSON in `_bad`."""
-    schema = _task_schema()
+                schema: pa.Schema, tree: ParameterTree | None, unknown_regions: frozenset[str] | None) -> pa.Table:
+    """One county: validate and compute as `compute_tables` does; bad rows as JSON in `_bad`.
+
+    Runs on an executor: everything it needs comes in its arguments (pickled), and the
+    default tree is read once per Python worker."""
     m_rows = _positions(members.column("_row"))
     hrow = members.column("_hrow")
     if households.num_rows == 0:  # members whose household is not in the file
@@ -194,15 +239,34 @@ def county_task(households: pa.Table, members: pa.Table, *, h_columns: list[str]
     if unknown_regions is not None:
         known = functools.partial(_not_in, unknown_regions)
     bad = BadRows()
+    tree = tree or default_tree()
     table = compute_tables(households.select(h_columns), members.select(m_columns), member_household,
-                           ContextIndex(tree or default_tree()), bad, known_region=known)
+                           ContextIndex(tree), bad, known_region=known)
     if table is None or bad.count:
         positions = {"households.parquet": h_rows, "members.parquet": m_rows}
         rows = [{**r, "row": int(positions[r["file"]][r["row"]])} for r in bad.rows]
+        if any("name" in r["args"] for r in bad.rows):
+            _context_order(households, bad.rows, rows, tree)
         return _bad_table(schema, rows, bad.count)
     table = table.append_column("_row", pa.array(h_rows, pa.int64()))
     table = table.append_column("_bad", pa.nulls(table.num_rows, pa.string()))
     return table.cast(schema)
+
+
+def _context_order(households: pa.Table, local: list[dict[str, Any]], rows: list[dict[str, Any]],
+                   tree: ParameterTree) -> None:
+    """Parameter failures carry the order the local engine lists them in: by context
+    (parameter level, area type, date), then region by first appearance, then row."""
+    regions = households.column("region").to_pylist()
+    urban = households.column("area_type").to_pylist()
+    first: dict[str, int] = {}
+    for i, region in enumerate(regions):
+        first.setdefault(region, i)
+    for r, row in zip(local, rows, strict=True):
+        if "name" in r["args"]:
+            i = r["row"]
+            level = effective_region(tree, regions[i]) if regions[i] else ""
+            row["_order"] = [level, urban[i] == "urban", r["args"].get("date", ""), first[regions[i]], row["row"]]
 
 
 def _not_in(values: frozenset[str], value: str) -> bool:
@@ -217,52 +281,91 @@ def _bad_table(schema: pa.Schema, rows: list[dict[str, Any]], count: int) -> pa.
 # --------------------------------------------------------------------------- bad rows
 
 
-def _report_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+Key = tuple[str, str, str, str]
+
+
+def _report_key(row: dict[str, Any]) -> Key:
     return (row["file"], row["column"], row["reason"], json.dumps(row.get("args", {}), sort_keys=True, default=str))
 
 
-def merge_reports(reports: list[list[dict[str, Any]]], limit: int = REPORT_LIMIT) -> list[dict[str, Any]]:
-    """The tasks' bad rows in the local engine's order: check by check, each by row.
+def _check_order() -> dict[tuple[str, str, str], int]:
+    """The checks of `batch.compute_tables`, in the order it runs them (file, column, reason)."""
+    h, m = "households.parquet", "members.parquet"
+    checks = [(h, "household_id", _("is required")),
+              (h, "region", _("must be a division code of 6, 9 or 12 digits, written as text")),
+              (h, "region", _("is not a known division code")), (h, "date", _("is required")),
+              (h, "area_type", _("must be urban or rural"))]
+    for name in (*HOUSEHOLD_MONEY, "homes"):
+        checks += [(h, name, _("must be a number")), (h, name, _("must not be negative"))]
+    checks += [(m, "member_id", _("is required")), (m, "sex", _("must be male or female")),
+               (m, "birth_date", _("is required")), (m, "birth_date", _("is after the case date")),
+               (m, "disability_grade", _("must be a whole number from 1 (most severe) to 10")),
+               (m, "health_coefficient", _("must be between 0 and 1")),
+               (m, "imputed_monthly_reference", _("must not be negative")),
+               (m, "imputed_months", _("must not be negative")), (m, "imputed_months", _("must be at most {high}")),
+               (m, "categories", _("has a category that is not known")),
+               (h, "household_id", _("needs at least one counted member"))]
+    return {check: i for i, check in enumerate(checks)}
 
-    Every task runs the checks in the same sequence, so each task's list is ordered by
-    check; the checks' global order is a topological order of those sequences. Failures
-    of parameters (rows whose args name one) count only if no row failed a check: the
-    local engine only runs the kernels on a file that passed them all."""
+
+CHECK_ORDER = _check_order()
+
+
+def merge_reports(reports: list[list[dict[str, Any]]], limit: int = REPORT_LIMIT) -> list[dict[str, Any]]:
+    """The tasks' bad rows in the local engine's order: check by check, each check by row.
+
+    The order of the checks comes from two sources that agree: `CHECK_ORDER`, and the
+    tasks themselves — every task runs the checks in the same sequence, so each task's
+    list is ordered by check. The merge is a topological order of both (a check missing
+    from `CHECK_ORDER` is placed by the tasks' sequences; ties go to the earlier row).
+    Failures of parameters (rows whose args name one) count only if no row failed a
+    check, as the local engine only runs the kernels on a file that passed them all."""
     rows = [r for report in reports for r in report]
     if any("name" not in r.get("args", {}) for r in rows):
-        rows = [r for r in rows if "name" not in r.get("args", {})]
         reports = [[r for r in report if "name" not in r.get("args", {})] for report in reports]
-    first_row: dict[tuple[str, str, str, str], float] = {}
-    after: dict[tuple[str, str, str, str], set[tuple[str, str, str, str]]] = {}
-    waiting: dict[tuple[str, str, str, str], int] = {}
+        rows = [r for report in reports for r in report]
+    first_row: dict[Key, float] = {}
+    after: dict[Key, set[Key]] = {}
+    waiting: dict[Key, int] = {}
+
+    def edge(a: Key, b: Key) -> None:
+        if a != b and b not in after[a]:
+            after[a].add(b)
+            waiting[b] += 1
+
     for report in reports:
-        previous = None
+        previous: Key | None = None
         for r in report:
             key = _report_key(r)
             first_row[key] = min(first_row.get(key, np.inf), np.inf if r["row"] is None else r["row"])
             after.setdefault(key, set())
             waiting.setdefault(key, 0)
-            if previous is not None and previous != key and key not in after[previous]:
-                after[previous].add(key)
-                waiting[key] += 1
+            if previous is not None:
+                edge(previous, key)
             previous = key
+    static = sorted((k for k in first_row if k[:3] in CHECK_ORDER), key=lambda k: CHECK_ORDER[k[:3]])
+    for a, b in itertools.pairwise(static):
+        if CHECK_ORDER[a[:3]] != CHECK_ORDER[b[:3]]:
+            edge(a, b)
     ready = [(first_row[k], k) for k, n in waiting.items() if n == 0]
     heapq.heapify(ready)
-    rank: dict[tuple[str, str, str, str], int] = {}
+    rank: dict[Key, int] = {}
     while len(rank) < len(waiting):
-        if not ready:  # a cycle (a check repeated for other contexts): take the earliest row
-            key = min((k for k in waiting if k not in rank), key=lambda k: (first_row[k], k))
-        else:
+        if ready:
             key = heapq.heappop(ready)[1]
             if key in rank:
                 continue
+        else:  # a cycle (a check repeated for other contexts): the earliest row first
+            key = min((k for k in waiting if k not in rank), key=lambda k: (first_row[k], k))
         rank[key] = len(rank)
         for nxt in after[key]:
             waiting[nxt] -= 1
             if waiting[nxt] == 0 and nxt not in rank:
                 heapq.heappush(ready, (first_row[nxt], nxt))
     rows.sort(key=lambda r: (rank[_report_key(r)], -1 if r["row"] is None else r["row"]))
-    return rows[:limit]
+    if rows and all("_order" in r for r in rows):  # only parameter failures: the local engine's order
+        rows.sort(key=lambda r: r["_order"])
+    return [{k: v for k, v in r.items() if k != "_order"} for r in rows[:limit]]
 
 
 def _plan_problems(households: DataFrame, members: DataFrame) -> list[dict[str, Any]]:
@@ -310,9 +413,9 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
         raise BadInput(bad.rows)
     output = _Output(Path(out_path))
     try:
-        from pyspark.sql import SparkSession
+        from pyspark import SparkContext
 
-        owned = SparkSession.getActiveSession() is None
+        owned = SparkContext._active_spark_context is None
         spark = spark_session(master)
         try:
             table = _run(spark, Path(households_path), Path(members_path), h_schema.names, m_schema.names, tree,
@@ -350,12 +453,12 @@ def _run(spark: SparkSession, households_path: Path, members_path: Path, h_colum
     keys = households.select(F.col("household_id").alias("_hid"), "_county", F.col("_row").alias("_hrow"))
     members = (members.join(keys, members["household_id"].eqNullSafe(keys["_hid"]), "left").drop("_hid")
                .withColumn("_county", F.coalesce(F.col("_county"), F.lit(ORPHANS))))
-    task = functools.partial(county_task, h_columns=h_columns, m_columns=m_columns, tree=tree,
+    schema = _task_schema()
+    task = functools.partial(county_task, h_columns=h_columns, m_columns=m_columns, schema=schema, tree=tree,
                              unknown_regions=unknown)
-    with warnings.catch_warnings():  # pandas ≥ 3 is not "fully supported"; this path does not use pandas
-        warnings.filterwarnings("ignore", message=".*pandas.*", category=FutureWarning)
+    with _quiet():
         results = (households.groupBy("_county").cogroup(members.groupBy("_county"))
-                   .applyInArrow(task, from_arrow_schema(_task_schema())))
+                   .applyInArrow(task, from_arrow_schema(schema)))
     collected = results.toArrow()
 
     bad_column = collected.column("_bad")

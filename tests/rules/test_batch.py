@@ -102,3 +102,22 @@ def test_generated_county_runs_in_chunks(tmp_path: Path) -> None:
     a, b = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
     assert a.num_rows == 3000 and a.equals(b)
     assert 0 < sum(a.column("dibao_eligible").to_pylist()) < 3000
+
+
+def test_bad_member_rows_are_numbered_as_in_the_file_when_out_of_order(tmp_path: Path) -> None:
+    cases = [household([adult("a"), adult("b")]), household([adult("a"), adult("b", birth_date="2030-01-01")])]
+    h, m = to_tables(cases)
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m.take(pa.array([3, 0, 2, 1])), tmp_path / "m.parquet")  # the bad member is file row 0
+    for chunk in (1, 100):
+        with pytest.raises(BadInput) as caught:
+            run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet", chunk_rows=chunk)
+        assert [(r["row"], r["column"]) for r in caught.value.as_list()] == [(0, "birth_date")]
+
+
+def test_empty_input_gives_an_empty_result(tmp_path: Path) -> None:
+    h, m = to_tables([household([adult("a")])])
+    pq.write_table(h.slice(0, 0), tmp_path / "h.parquet")
+    pq.write_table(m.slice(0, 0), tmp_path / "m.parquet")
+    assert run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet") == 0
+    assert pq.read_table(tmp_path / "r.parquet").num_rows == 0
