@@ -16,7 +16,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     batch.add_argument("--out", required=True, help="result.parquet (written only if every row is good)")
     batch.add_argument("--engine", choices=("local", "spark"), default="local",
                        help="local (default) or Apache Spark, one county partition per task")
-    batch.add_argument("--chunk", type=int, default=250_000, help="households per chunk (local engine)")
+    batch.add_argument("--chunk", type=int, default=1_000_000, help="households per chunk (local engine)")
     batch.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
     batch.add_argument("--lang", choices=LANGUAGES, help="language of the bad-row report")
     batch.set_defaults(func=run_batch)

@@ -11,7 +11,8 @@ import datetime as dt
 import os
 import re
 import tempfile
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import Households, ParamArrays, Persons
-from jiuzhu.rules.case import effective_region
+from jiuzhu.rules.case import ages_on, effective_region
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.evaluate import output_columns
 from jiuzhu.rules.i18n import translate
@@ -41,7 +42,7 @@ HOUSEHOLD_COLUMNS = (*HOUSEHOLD_REQUIRED, *HOUSEHOLD_MONEY, "homes", "employment
 MEMBER_REQUIRED = ("household_id", "member_id", "sex", "birth_date")
 MEMBER_COLUMNS = (*MEMBER_REQUIRED, "relation", "disability_grade", "health_coefficient", "categories",
                   "counted", "imputed_monthly_reference", "imputed_months", "refused_work")
-DEFAULT_CHUNK = 500_000
+DEFAULT_CHUNK = 1_000_000
 #: Text columns with few distinct values, read as dictionaries: no string per row is made.
 DICTIONARY_COLUMNS = ("region", "area_type", "sex", "relation", "categories")
 
@@ -123,9 +124,21 @@ def _ymd(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _encoded(col: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
     """Dictionary codes and values of a text column: work on the few distinct values."""
-    encoded = pc.dictionary_encode(col).combine_chunks()
-    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    if pa.types.is_dictionary(col.type):  # read as a dictionary: only the chunks' dictionaries differ
+        encoded = col.unify_dictionaries().combine_chunks() if col.num_chunks else pc.dictionary_encode(col)
+    else:
+        encoded = pc.dictionary_encode(col).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, encoded.dictionary.to_pylist()
+
+
+def _is(encoded: tuple[np.ndarray, list[Any]], value: str) -> np.ndarray:
+    """Rows whose text is `value`, from the codes (no string comparison per row)."""
+    codes, values = encoded
+    if value not in values:
+        return np.zeros(len(codes), dtype=np.bool_)
+    result: np.ndarray = codes == values.index(value)
+    return result
 
 
 class ContextIndex:
@@ -220,12 +233,12 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
     return ok
 
 
-def validate_members(t: pa.Table, birth_days: np.ndarray, household_days: np.ndarray, offset: RowMap,
-                     bad: BadRows) -> np.ndarray:
+def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days: np.ndarray,
+                     household_days: np.ndarray, offset: RowMap, bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
     ok, flag = _flagger(t.num_rows, "members.parquet", offset, bad)
     flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
-    sex_codes, sex_values = _encoded(t.column("sex"))
+    sex_codes, sex_values = sex
     sex_ok = np.array([v in SEXES for v in sex_values] or [True])
     flag((sex_codes < 0) | ~sex_ok[np.maximum(sex_codes, 0)], "sex", _("must be male or female"))
     flag(t.column("birth_date").is_null().to_numpy(zero_copy_only=False), "birth_date", _("is required"))
@@ -267,7 +280,7 @@ def category_bits(t: pa.Table, flag: Callable[..., None] | None = None) -> np.nd
 
 def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, context: np.ndarray,
                        contexts: ContextIndex, household_days: np.ndarray, birth_days: np.ndarray,
-                       categories: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
+                       categories: np.ndarray, female: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
     n, k = h.num_rows, m.num_rows
     months_since = np.full(n, np.nan)
     if "employment_started" in h.column_names:
@@ -295,9 +308,8 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
     persons = Persons(
         household=member_household,
         ids=np.empty(k, dtype=object),
-        female=pc.equal(m.column("sex"), "female").fill_null(False).to_numpy(zero_copy_only=False).astype(bool),
-        # Completed years: the difference of yyyymmdd numbers, in whole ten-thousands.
-        age=(_ymd(h.column("date"))[member_household] - _ymd(m.column("birth_date"))) // 10_000,
+        female=female,
+        age=ages_on(birth_days, household_days, member_household),
         disability_grade=_column(m, "disability_grade", "money", k).astype(np.int64),
         health_coefficient=health,
         categories=categories,
@@ -321,10 +333,11 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
                    known_region: RegionCheck | None = None) -> pa.Table | None:
     """Validate and compute one chunk; None if it had bad rows (they are in `bad`)."""
     regions = _encoded(h.column("region"))
+    sex = _encoded(m.column("sex"))
     h_ok = validate_households(h, regions, h_offset, bad, known_region)
     household_days = _days(h.column("date"))
     birth_days = _days(m.column("birth_date"))
-    m_ok = validate_members(m, birth_days, household_days[member_household], m_offset, bad)
+    m_ok = validate_members(m, sex, birth_days, household_days[member_household], m_offset, bad)
     _ok, flag = _flagger(m.num_rows, "members.parquet", m_offset, bad)
     categories = category_bits(m, flag)
     m_ok &= _ok
@@ -335,10 +348,10 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
         h_ok &= ~no_member
     if not (h_ok.all() and m_ok.all()):
         return None
-    urban = pc.equal(h.column("area_type"), "urban").to_numpy(zero_copy_only=False).astype(np.bool_)
+    urban = _is(_encoded(h.column("area_type")), "urban")
     context = contexts.assign(regions, household_days, urban)
     households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
-                                                     birth_days, categories)
+                                                     birth_days, categories, _is(sex, "female"))
     results = engine.compute(households, persons, params, detail=False)
     if not results.valid.all():
         codes, values = regions
@@ -349,6 +362,45 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
                         name=exc.name, region=str(values[code]), date=ctx.date.isoformat())
         return None
     return output_table(h.column("household_id"), results)
+
+
+#: Below this many households a chunk is computed in one thread (threads cost more than they save).
+PARALLEL_MIN_ROWS = 200_000
+
+
+def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
+                  bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
+                  known_region: RegionCheck | None = None, workers: int | None = None,
+                  min_rows: int = PARALLEL_MIN_ROWS) -> pa.Table | None:
+    """`compute_tables` on contiguous slices in parallel threads, results and bad rows in order.
+
+    NumPy and Arrow release the GIL in their loops, so slices of one chunk use every core."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or h.num_rows < max(min_rows, workers):
+        return compute_tables(h, m, member_household, contexts, bad, h_offset=h_offset, m_offset=m_offset,
+                              known_region=known_region)
+    bounds = np.linspace(0, h.num_rows, workers + 1).astype(np.int64)
+    member_bounds = np.searchsorted(member_household, bounds)
+    parts = []
+    for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
+        rows = m_offset[ma:mb] if isinstance(m_offset, np.ndarray) else m_offset + int(ma)
+        parts.append((int(a), int(b), int(ma), int(mb), rows, BadRows(limit=bad.limit),
+                      ContextIndex(contexts.tree, contexts.overrides)))
+
+    def run(part: tuple[int, int, int, int, RowMap, BadRows, ContextIndex]) -> pa.Table | None:
+        a, b, ma, mb, rows, part_bad, part_contexts = part
+        return compute_tables(h.slice(a, b - a), m.slice(ma, mb - ma), member_household[ma:mb] - a, part_contexts,
+                              part_bad, h_offset=h_offset + a, m_offset=rows, known_region=known_region)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        tables = list(pool.map(run, parts))
+    for part in parts:
+        part_bad = part[5]
+        bad.rows.extend(part_bad.rows[: max(0, bad.limit - len(bad.rows))])
+        bad.count += part_bad.count
+    if bad.count or any(t is None for t in tables):
+        return None
+    return pa.concat_tables([t for t in tables if t is not None])
 
 
 @dataclass
@@ -370,7 +422,7 @@ def _ordered_layout(h_ids: pa.Array, m_ids: pa.Array) -> np.ndarray | None:
     runs = np.flatnonzero(start)
     if len(runs) != len(h_ids) or not pc.all(pc.equal(m_ids.take(pa.array(runs)), h_ids)).as_py():
         return None
-    household: np.ndarray = np.cumsum(start, dtype=np.int64) - 1
+    household: np.ndarray = np.repeat(np.arange(len(runs), dtype=np.int64), np.diff(runs, append=len(m_ids)))
     return household
 
 
@@ -395,22 +447,41 @@ def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout
     return Layout(where, bool(np.all(np.diff(where) >= 0)))
 
 
-def _member_batches(members: pq.ParquetFile, columns: list[str]) -> Generator[pa.Table, int, None]:
-    """Members in slices of exactly the sizes asked for, read batch by batch."""
-    buffer: list[pa.RecordBatch] = []
-    buffered = 0
-    batches = members.iter_batches(batch_size=65_536, columns=columns)
-    empty = members.schema_arrow.empty_table().select(columns)
-    need = yield empty  # primed by the caller
-    while True:
-        while buffered < need:
-            batch = next(batches)
-            buffer.append(batch)
-            buffered += batch.num_rows
-        table = pa.Table.from_batches(buffer, schema=empty.schema) if buffer else empty
-        taken, rest = table.slice(0, need), table.slice(need)
-        buffer, buffered = rest.to_batches(), rest.num_rows
-        need = yield taken
+def _row_group_chunks(file: pq.ParquetFile, chunk_rows: int) -> list[list[int]]:
+    """Whole row groups per chunk, about `chunk_rows` rows each (a larger group is its own chunk)."""
+    chunks: list[list[int]] = [[]]
+    rows = 0
+    for group in range(file.metadata.num_row_groups):
+        size = file.metadata.row_group(group).num_rows
+        if chunks[-1] and rows + size > chunk_rows:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(group)
+        rows += size
+    return [c for c in chunks if c]
+
+
+class _RowGroupReader:
+    """Members in slices of exactly the sizes asked for, read row group by row group on all cores."""
+
+    def __init__(self, file: pq.ParquetFile, columns: list[str]):
+        self.file, self.columns = file, columns
+        self.next_group = 0
+        self.buffer = file.schema_arrow.empty_table().select(columns)
+
+    def take(self, rows: int) -> pa.Table:
+        groups = []
+        buffered = self.buffer.num_rows
+        while buffered < rows and self.next_group < self.file.metadata.num_row_groups:
+            groups.append(self.next_group)
+            buffered += self.file.metadata.row_group(self.next_group).num_rows
+            self.next_group += 1
+        if groups:
+            read = self.file.read_row_groups(groups, columns=self.columns, use_threads=True)
+            self.buffer = pa.concat_tables([self.buffer, read], promote_options="permissive") \
+                if self.buffer.num_rows else read
+        taken, self.buffer = self.buffer.slice(0, rows), self.buffer.slice(rows)
+        return taken
 
 
 class _Output:
@@ -448,6 +519,11 @@ def _dictionary(file: pq.ParquetFile) -> list[str]:
     return [c for c in DICTIONARY_COLUMNS if c in file.schema_arrow.names]
 
 
+def _open(path: str | Path) -> pq.ParquetFile:
+    """A Parquet file whose few-valued text columns are read as dictionaries."""
+    return pq.ParquetFile(path, read_dictionary=_dictionary(pq.ParquetFile(path)))
+
+
 def _columns_to_read(file: pq.ParquetFile) -> list[str]:
     """Every column except optional numbers that are zero in every row group.
 
@@ -479,7 +555,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     A caller must not keep results before the iteration has finished cleanly."""
     tree = tree or default_tree()
     bad = BadRows()
-    h_file, m_file = pq.ParquetFile(households_path), pq.ParquetFile(members_path)
+    h_file, m_file = _open(households_path), _open(members_path)
     _check_columns(h_file.schema_arrow, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
     _check_columns(m_file.schema_arrow, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
@@ -489,8 +565,8 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     if n == 0:  # nothing to compute; the caller writes an empty result
         return
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
-        h = pq.read_table(households_path, columns=_columns_to_read(h_file), read_dictionary=_dictionary(h_file))
-        m = pq.read_table(members_path, columns=_columns_to_read(m_file), read_dictionary=_dictionary(m_file))
+        h = h_file.read(columns=_columns_to_read(h_file), use_threads=True)
+        m = m_file.read(columns=_columns_to_read(m_file), use_threads=True)
         layout = plan(h.column("household_id"), m.column("household_id"), bad)
         if layout is None:
             raise BadInput(bad.rows)
@@ -498,7 +574,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
         if not layout.ordered:
             m_rows = np.argsort(layout.member_household, kind="stable")
             m, layout.member_household = m.take(pa.array(m_rows)), layout.member_household[m_rows]
-        table = compute_tables(h, m, layout.member_household, contexts, bad, m_offset=m_rows,
+        table = compute_chunk(h, m, layout.member_household, contexts, bad, m_offset=m_rows,
                                known_region=known_region)
         if progress is not None:
             progress(n)
@@ -510,22 +586,23 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
                   bad)
     if layout is None:
         raise BadInput(bad.rows)
-    all_members = None
     order: np.ndarray | None = None
+    reader: _RowGroupReader | None = None
+    all_members = None
     if layout.ordered:
-        reader = _member_batches(m_file, _columns_to_read(m_file))
-        next(reader)
+        reader = _RowGroupReader(m_file, _columns_to_read(m_file))
     else:  # members out of order: gather them by household once (memory grows with the file)
         order = np.argsort(layout.member_household, kind="stable")
-        all_members = m_file.read().take(pa.array(order))
+        all_members = m_file.read(columns=_columns_to_read(m_file)).take(pa.array(order))
         layout.member_household = layout.member_household[order]
-    starts = np.searchsorted(layout.member_household, np.arange(0, n + chunk_rows, chunk_rows))
+    h_columns = _columns_to_read(h_file)
     h_offset = 0
-    for i, batch in enumerate(h_file.iter_batches(batch_size=chunk_rows, columns=_columns_to_read(h_file))):
-        h = pa.Table.from_batches([batch])
-        lo, hi = int(starts[i]), int(starts[min(i + 1, len(starts) - 1)])
-        m = reader.send(hi - lo) if all_members is None else all_members.slice(lo, hi - lo)
-        table = compute_tables(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad, h_offset=h_offset,
+    for groups in _row_group_chunks(h_file, chunk_rows):
+        h = h_file.read_row_groups(groups, columns=h_columns, use_threads=True)
+        lo, hi = np.searchsorted(layout.member_household, [h_offset, h_offset + h.num_rows])
+        lo, hi = int(lo), int(hi)
+        m = reader.take(hi - lo) if reader is not None else all_members.slice(lo, hi - lo)  # type: ignore[union-attr]
+        table = compute_chunk(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad, h_offset=h_offset,
                                m_offset=lo if order is None else order[lo:hi], known_region=known_region)
         if table is not None and not bad.count:
             yield table

@@ -449,6 +449,28 @@ def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return year, month, day
 
 
+def ages_on(birth_days: np.ndarray, household_days: np.ndarray, household: np.ndarray) -> np.ndarray:
+    """Completed years of each person on their household's date, from day numbers.
+
+    A household file usually has one date (or a few): for each, the age of every possible
+    birth day in the file's range is computed once and looked up, instead of turning
+    millions of day numbers into calendar dates."""
+    out = np.empty(len(birth_days), dtype=np.int64)
+    if len(birth_days) == 0:
+        return out
+    low, high = int(birth_days.min()), int(birth_days.max())
+    span = np.arange(low, high + 1, dtype=np.int64)
+    dates = np.unique(household_days) if not (household_days == household_days[0]).all() else household_days[:1]
+    for day in dates:
+        table = completed_years(span, np.full(len(span), day, dtype=np.int64))
+        if len(dates) == 1:
+            out[:] = table[birth_days - low]
+        else:
+            mask = household_days[household] == day
+            out[mask] = table[birth_days[mask] - low]
+    return out
+
+
 def completed_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
     """Age in completed years between two day arrays (a birthday counts from that day).
 

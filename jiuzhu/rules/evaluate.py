@@ -21,6 +21,8 @@ MONEY_FIELDS = frozenset({
     "standard", "counted_income", "necessary_expenditure", "net_income", "per_capita_net_income",
     "topup", "classified", "total_annual", "total_monthly",
 })
+#: Amounts the kernels round at their own rounding points (and the standard, used as written).
+ROUNDED_FIELDS = frozenset({"standard", "topup", "classified", "total_annual", "total_monthly"})
 #: Coefficients are shown to 6 places; the computation keeps them unrounded.
 INDEX_PLACES = 6
 
@@ -36,6 +38,8 @@ def output_columns(results: engine.Results) -> dict[str, np.ndarray]:
             out[name] = values
         elif name == "size":
             out[name] = values.astype(np.int64)
+        elif name in ROUNDED_FIELDS:
+            out[name] = values  # rounded where DOMAIN.md §14 says, by the kernels themselves
         elif name in MONEY_FIELDS:
             out[name] = round_fen(values)
         else:

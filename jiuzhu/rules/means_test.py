@@ -18,7 +18,8 @@ def household_sum(persons: Persons, values: FloatArray, n: int) -> FloatArray:
 
 def size(h: Households, persons: Persons) -> IntArray:
     """共同生活的家庭成员: members counted in the household (§3)."""
-    counts: IntArray = np.bincount(persons.household[persons.counted], minlength=h.n).astype(np.int64)
+    counted = persons.household if persons.counted.all() else persons.household[persons.counted]
+    counts: IntArray = np.bincount(counted, minlength=h.n).astype(np.int64)
     return counts
 
 
@@ -52,10 +53,17 @@ def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
     tables: dict[tuple[tuple[float, ...], tuple[float, ...]], list[int]] = {}
     for i, (t, c) in enumerate(zip(thresholds, coefficients, strict=True)):
         tables.setdefault((tuple(t), tuple(c)), []).append(i)
+    oldest = int(persons.age.max()) if persons.m else 0
+    ages = np.arange(max(oldest, 0) + 1)
     for (t, c), contexts in tables.items():
-        mask = np.isin(pc, contexts) if len(tables) > 1 else slice(None)
-        bracket = np.searchsorted(np.asarray(t), persons.age[mask], side="right") - 1
-        out[mask] = np.asarray(c)[np.clip(bracket, 0, len(c) - 1)]
+        # The coefficient of every age from 0 to the oldest, then one look-up per person.
+        bracket = np.searchsorted(np.asarray(t), ages, side="right") - 1
+        by_age = np.asarray(c)[np.clip(bracket, 0, len(c) - 1)]
+        if len(tables) == 1:
+            out = by_age[np.clip(persons.age, 0, oldest)]
+        else:
+            mask = np.isin(pc, contexts)
+            out[mask] = by_age[np.clip(persons.age[mask], 0, oldest)]
     return out
 
 

@@ -121,3 +121,30 @@ def test_empty_input_gives_an_empty_result(tmp_path: Path) -> None:
     pq.write_table(m.slice(0, 0), tmp_path / "m.parquet")
     assert run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet") == 0
     assert pq.read_table(tmp_path / "r.parquet").num_rows == 0
+
+
+def test_parallel_slices_give_the_same_table_and_the_same_bad_rows(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from jiuzhu.rules.batch import BadRows, ContextIndex, compute_chunk, plan
+    from jiuzhu.rules.parameters import default_tree
+    from jiuzhu.rules.population import generate
+
+    h, m = generate(900, 5, "220882", dt.date(2019, 6, 30))
+    layout = plan(h.column("household_id"), m.column("household_id"), BadRows())
+    assert layout is not None
+    one = compute_chunk(h, m, layout.member_household, ContextIndex(default_tree()), BadRows(), workers=1)
+    three = compute_chunk(h, m, layout.member_household, ContextIndex(default_tree()), BadRows(), workers=3,
+                          min_rows=0)
+    assert one is not None and three is not None and one.equals(three)
+    births = m.column("birth_date").to_pylist()
+    for row in (5, 1500, 2600):
+        births[row] = dt.date(2030, 1, 1)
+    bad_m = m.set_column(m.schema.get_field_index("birth_date"), "birth_date", pa.array(births, pa.date32()))
+    reports = []
+    for workers in (1, 3):
+        bad = BadRows()
+        assert compute_chunk(h, bad_m, layout.member_household, ContextIndex(default_tree()), bad,
+                             workers=workers, min_rows=0) is None
+        reports.append([(r["row"], r["column"]) for r in bad.rows])
+    assert reports[0] == reports[1] == [(5, "birth_date"), (1500, "birth_date"), (2600, "birth_date")]
