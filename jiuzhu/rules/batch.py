@@ -237,7 +237,8 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
                      household_days: np.ndarray, offset: RowMap, bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
     ok, flag = _flagger(t.num_rows, "members.parquet", offset, bad)
-    flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
+    if "member_id" in t.column_names:
+        flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
     sex_codes, sex_values = sex
     sex_ok = np.array([v in SEXES for v in sex_values] or [True])
     flag((sex_codes < 0) | ~sex_ok[np.maximum(sex_codes, 0)], "sex", _("must be male or female"))
@@ -411,16 +412,41 @@ class Layout:
     ordered: bool  # members grouped in the order of the households: read both side by side
 
 
-def _ordered_layout(h_ids: pa.Array, m_ids: pa.Array) -> np.ndarray | None:
+def _run_starts(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """Where a new household's members begin, and the id of each run.
+
+    Members' household ids are read as dictionaries (each row group stores them so): runs are
+    found by comparing the small integer codes, and only one id per run is made as text. A
+    code change between equal texts only adds a false run, which the caller's check rejects."""
+    if not pa.types.is_dictionary(ids.type):
+        start = np.ones(len(ids), dtype=np.bool_)
+        start[1:] = ~pc.equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+        return start, ids.take(pa.array(np.flatnonzero(start)))
+    starts, values = [], []
+    last: Any = None
+    for chunk in ids.chunks:
+        if len(chunk) == 0:
+            continue
+        codes = chunk.indices.to_numpy(zero_copy_only=False)
+        start = np.ones(len(codes), dtype=np.bool_)
+        np.not_equal(codes[1:], codes[:-1], out=start[1:])
+        if last is not None:
+            start[0] = chunk.dictionary[int(codes[0])] != last
+        starts.append(start)
+        values.append(chunk.dictionary.take(pa.array(codes[start])))
+        last = chunk.dictionary[int(codes[-1])]
+    return np.concatenate(starts), pa.chunked_array(values, type=ids.type.value_type)
+
+
+def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray) -> np.ndarray | None:
     """The cheap path: ids strictly increasing and members grouped in the same order."""
     if h_ids.null_count or m_ids.null_count or len(h_ids) == 0 or len(m_ids) == 0:
         return None
     if len(h_ids) > 1 and not pc.all(pc.less(h_ids[:-1], h_ids[1:])).as_py():
         return None
-    start = np.ones(len(m_ids), dtype=np.bool_)
-    start[1:] = ~pc.equal(m_ids[1:], m_ids[:-1]).to_numpy(zero_copy_only=False)
+    start, run_ids = _run_starts(m_ids)
     runs = np.flatnonzero(start)
-    if len(runs) != len(h_ids) or not pc.all(pc.equal(m_ids.take(pa.array(runs)), h_ids)).as_py():
+    if len(runs) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
         return None
     household: np.ndarray = np.repeat(np.arange(len(runs), dtype=np.int64), np.diff(runs, append=len(m_ids)))
     return household
@@ -428,10 +454,12 @@ def _ordered_layout(h_ids: pa.Array, m_ids: pa.Array) -> np.ndarray | None:
 
 def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout | None:
     """Orphans, duplicates and whether members follow the households' order."""
-    h_ids, m_ids = h_ids.combine_chunks(), m_ids.combine_chunks()
     fast = _ordered_layout(h_ids, m_ids)
     if fast is not None:
         return Layout(fast, True)
+    if pa.types.is_dictionary(m_ids.type):
+        m_ids = m_ids.cast(m_ids.type.value_type)
+    h_ids, m_ids = h_ids.combine_chunks(), m_ids.combine_chunks()
     counts = pc.value_counts(h_ids)
     duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
     if len(duplicated):
@@ -519,9 +547,9 @@ def _dictionary(file: pq.ParquetFile) -> list[str]:
     return [c for c in DICTIONARY_COLUMNS if c in file.schema_arrow.names]
 
 
-def _open(path: str | Path) -> pq.ParquetFile:
-    """A Parquet file whose few-valued text columns are read as dictionaries."""
-    return pq.ParquetFile(path, read_dictionary=_dictionary(pq.ParquetFile(path)))
+def _open(path: str | Path, *also: str) -> pq.ParquetFile:
+    """A Parquet file whose few-valued text columns (and `also`) are read as dictionaries."""
+    return pq.ParquetFile(path, read_dictionary=[*_dictionary(pq.ParquetFile(path)), *also])
 
 
 def _columns_to_read(file: pq.ParquetFile) -> list[str]:
@@ -533,6 +561,12 @@ def _columns_to_read(file: pq.ParquetFile) -> list[str]:
     metadata = file.metadata
     skip = set()
     for index, name in enumerate(names):
+        if name == "member_id":  # read only to look for nulls: the statistics may already say there are none
+            if metadata.num_row_groups and all(
+                    (st := metadata.row_group(g).column(index).statistics) is not None and st.null_count == 0
+                    for g in range(metadata.num_row_groups)):
+                skip.add(name)
+            continue
         if name not in HOUSEHOLD_MONEY and name not in ("imputed_monthly_reference", "imputed_months"):
             continue
         zero = metadata.num_row_groups > 0
@@ -555,7 +589,7 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     A caller must not keep results before the iteration has finished cleanly."""
     tree = tree or default_tree()
     bad = BadRows()
-    h_file, m_file = _open(households_path), _open(members_path)
+    h_file, m_file = _open(households_path), _open(members_path, "household_id")
     _check_columns(h_file.schema_arrow, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
     _check_columns(m_file.schema_arrow, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
@@ -565,8 +599,10 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     if n == 0:  # nothing to compute; the caller writes an empty result
         return
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
-        h = h_file.read(columns=_columns_to_read(h_file), use_threads=True)
-        m = m_file.read(columns=_columns_to_read(m_file), use_threads=True)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both files at once: decoding overlaps
+            h_read = pool.submit(h_file.read, columns=_columns_to_read(h_file), use_threads=True)
+            m_read = pool.submit(m_file.read, columns=_columns_to_read(m_file), use_threads=True)
+            h, m = h_read.result(), m_read.result()
         layout = plan(h.column("household_id"), m.column("household_id"), bad)
         if layout is None:
             raise BadInput(bad.rows)
