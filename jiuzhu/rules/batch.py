@@ -29,7 +29,7 @@ from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.evaluate import output_columns
 from jiuzhu.rules.i18n import translate
 from jiuzhu.rules.parameters import ParameterContext, ParameterTree, Scalar, default_tree
-from jiuzhu.rules.vocabulary import AREA_TYPES, CATEGORY_BIT, EXPENSE_KINDS, INCOME_KINDS, SEXES
+from jiuzhu.rules.vocabulary import AREA_TYPES, CATEGORY_BIT, EXPENSE_KINDS, INCOME_KINDS, RELATIONS, SEXES
 
 RegionCheck = Callable[[str], bool]
 
@@ -44,7 +44,7 @@ MEMBER_COLUMNS = (*MEMBER_REQUIRED, "relation", "disability_grade", "health_coef
                   "counted", "imputed_monthly_reference", "imputed_months", "refused_work")
 DEFAULT_CHUNK = 1_000_000
 #: Text columns with few distinct values, read as dictionaries: no string per row is made.
-DICTIONARY_COLUMNS = ("region", "area_type", "sex", "relation", "categories")
+DICTIONARY_COLUMNS = ("region", "area_type", "sex", "relation", "categories", "member_id")
 
 
 #: Where a chunk's rows are in the file: an offset, or one file row per chunk row.
@@ -208,6 +208,31 @@ def _flagger(n: int, file: str, offset: RowMap, bad: BadRows) -> tuple[np.ndarra
     return ok, flag
 
 
+def _twice(codes: np.ndarray, household: np.ndarray) -> np.ndarray:
+    """Members whose id appears earlier in the same household (members grouped by household).
+
+    With few distinct ids a bit per id is summed and or-ed per household; a household whose
+    sum and or differ has a repeated id, and only its rows are looked at one by one."""
+    n = len(codes)
+    twice = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return twice
+    starts = np.flatnonzero(np.r_[True, household[1:] != household[:-1]])
+    if codes.max(initial=0) < 62 and codes.min(initial=0) >= 0:
+        bit = np.left_shift(np.int64(1), codes.astype(np.int64))
+        suspect = np.add.reduceat(bit, starts) != np.bitwise_or.reduceat(bit, starts)
+    else:
+        suspect = np.ones(len(starts), dtype=np.bool_)
+    ends = np.r_[starts[1:], n]
+    for a, b in zip(starts[suspect], ends[suspect], strict=True):
+        seen: set[int] = set()
+        for row in range(a, b):
+            if codes[row] in seen:
+                twice[row] = True
+            seen.add(int(codes[row]))
+    return twice
+
+
 def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offset: int, bad: BadRows,
                         known_region: RegionCheck | None) -> np.ndarray:
     """Row checks of households.parquet, on the distinct values where possible."""
@@ -225,6 +250,10 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
     area_codes, area_values = _encoded(t.column("area_type"))
     area_ok = np.array([v in AREA_TYPES for v in area_values] or [True])
     flag((area_codes < 0) | ~area_ok[np.maximum(area_codes, 0)], "area_type", _("must be urban or rural"))
+    if "employment_started" in t.column_names:
+        started = t.column("employment_started")
+        flag(~started.is_null().to_numpy(zero_copy_only=False) & (_days(started) > _days(t.column("date"))),
+             "employment_started", _("is after the case date"))
     for name in (*HOUSEHOLD_MONEY, "homes"):
         if name in t.column_names:
             values_ = _column(t, name, "float", t.num_rows)
@@ -234,11 +263,16 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
 
 
 def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days: np.ndarray,
-                     household_days: np.ndarray, offset: RowMap, bad: BadRows) -> np.ndarray:
+                     household_days: np.ndarray, member_household: np.ndarray, offset: RowMap,
+                     bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
     ok, flag = _flagger(t.num_rows, "members.parquet", offset, bad)
-    if "member_id" in t.column_names:
-        flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
+    flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
+    flag(_twice(_encoded(t.column("member_id"))[0], member_household), "member_id", _("is used twice"))
+    if "relation" in t.column_names:
+        codes, values = _encoded(t.column("relation"))
+        known = np.array([v in RELATIONS for v in values] or [True])
+        flag((codes >= 0) & ~known[np.maximum(codes, 0)], "relation", _("is not a known relation"))
     sex_codes, sex_values = sex
     sex_ok = np.array([v in SEXES for v in sex_values] or [True])
     flag((sex_codes < 0) | ~sex_ok[np.maximum(sex_codes, 0)], "sex", _("must be male or female"))
@@ -338,7 +372,7 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
     h_ok = validate_households(h, regions, h_offset, bad, known_region)
     household_days = _days(h.column("date"))
     birth_days = _days(m.column("birth_date"))
-    m_ok = validate_members(m, sex, birth_days, household_days[member_household], m_offset, bad)
+    m_ok = validate_members(m, sex, birth_days, household_days[member_household], member_household, m_offset, bad)
     _ok, flag = _flagger(m.num_rows, "members.parquet", m_offset, bad)
     categories = category_bits(m, flag)
     m_ok &= _ok
@@ -561,12 +595,6 @@ def _columns_to_read(file: pq.ParquetFile) -> list[str]:
     metadata = file.metadata
     skip = set()
     for index, name in enumerate(names):
-        if name == "member_id":  # read only to look for nulls: the statistics may already say there are none
-            if metadata.num_row_groups and all(
-                    (st := metadata.row_group(g).column(index).statistics) is not None and st.null_count == 0
-                    for g in range(metadata.num_row_groups)):
-                skip.add(name)
-            continue
         if name not in HOUSEHOLD_MONEY and name not in ("imputed_monthly_reference", "imputed_months"):
             continue
         zero = metadata.num_row_groups > 0

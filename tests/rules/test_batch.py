@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,6 +11,7 @@ import pytest
 
 from jiuzhu.areas.divisions import is_known_region
 from jiuzhu.rules.batch import BadInput, run_batch
+from jiuzhu.rules.errors import InvalidCase
 from jiuzhu.rules.evaluate import evaluate
 from tests.rules.factories import adult, daan_example, household
 from tests.rules.tabular import to_tables, write_tables
@@ -148,3 +150,23 @@ def test_parallel_slices_give_the_same_table_and_the_same_bad_rows(tmp_path: Pat
                              workers=workers, min_rows=0) is None
         reports.append([(r["row"], r["column"]) for r in bad.rows])
     assert reports[0] == reports[1] == [(5, "birth_date"), (1500, "birth_date"), (2600, "birth_date")]
+
+
+def test_rows_the_scalar_path_rejects_are_bad_rows(tmp_path: Path) -> None:
+    cases = [household([adult("a"), adult("b"), adult("a")]),
+             household([adult("a", relation="cousin")]),
+             household([adult("a")], employment_started="2030-01-01", previous_topup=100)]
+    for case in cases:  # each of them is refused by `rules evaluate` too
+        with pytest.raises(InvalidCase):
+            evaluate(case)
+    h, m = to_tables(cases)
+    m = m.append_column("relation", pa.array([None, None, None, "cousin", None]))
+    h = h.append_column("employment_started", pa.array([None, None, dt.date(2030, 1, 1)], pa.date32()))
+    h = h.append_column("previous_topup", pa.array([0.0, 0.0, 100.0]))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
+    found = {(r["file"], r["row"], r["column"]) for r in caught.value.as_list()}
+    assert found == {("members.parquet", 2, "member_id"), ("members.parquet", 3, "relation"),
+                     ("households.parquet", 2, "employment_started")}
