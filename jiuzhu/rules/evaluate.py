@@ -93,6 +93,9 @@ def evaluate(raw: Any, *, lang: str | None = None, with_trace: bool = True, tree
         out["programmes"] = [dibao_programme(out, lang), *others]
         if with_trace or lang:
             entries = trace(case, i, results, arrays.params, range(starts[i], starts[i + 1]))
+            for entry in entries:  # the trace shows each value as the output does (0.4, not 0.4000000000000001)
+                if entry["name"] in out:
+                    entry["value"] = out[entry["name"]]
             if with_trace:
                 out["trace"] = entries
             if lang:
