@@ -576,6 +576,16 @@ class _Output:
             self.writer.close()
         self.tmp.unlink(missing_ok=True)
 
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        """Rename into place if all went well; otherwise leave nothing behind."""
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
 
 def _dictionary(file: pq.ParquetFile) -> list[str]:
     return [c for c in DICTIONARY_COLUMNS if c in file.schema_arrow.names]
@@ -681,15 +691,10 @@ def run_batch(households_path: str | Path, members_path: str | Path, out_path: s
               chunk_rows: int = DEFAULT_CHUNK, tree: ParameterTree | None = None,
               known_region: RegionCheck | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Compute every household into `out_path`; BadInput and no output if any row is bad."""
-    output = _Output(Path(out_path))
-    try:
+    with _Output(Path(out_path)) as output:
         for table in compute_files(households_path, members_path, chunk_rows=chunk_rows, tree=tree,
                                    known_region=known_region, progress=progress):
             output.write(table)
-        output.commit()
-    except BaseException:
-        output.discard()
-        raise
     return output.rows
 
 

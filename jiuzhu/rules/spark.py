@@ -411,8 +411,7 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
     _check_columns(m_schema, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
         raise BadInput(bad.rows)
-    output = _Output(Path(out_path))
-    try:
+    with _Output(Path(out_path)) as output:
         from pyspark import SparkContext
 
         owned = SparkContext._active_spark_context is None
@@ -425,10 +424,6 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
                 spark.stop()
         if table.num_rows:
             output.write(table)
-        output.commit()
-    except BaseException:
-        output.discard()
-        raise
     return output.rows
 
 
