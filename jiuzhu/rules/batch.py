@@ -401,6 +401,8 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
 
 #: Below this many households a chunk is computed in one thread (threads cost more than they save).
 PARALLEL_MIN_ROWS = 200_000
+SLICES_PER_WORKER = 4
+SLICE_MIN_ROWS = 100_000
 
 
 def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
@@ -414,7 +416,10 @@ def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contex
     if workers < 2 or h.num_rows < max(min_rows, workers):
         return compute_tables(h, m, member_household, contexts, bad, h_offset=h_offset, m_offset=m_offset,
                               known_region=known_region)
-    bounds = np.linspace(0, h.num_rows, workers + 1).astype(np.int64)
+    # Smaller slices than threads: each slice's temporaries are freed before the next is made,
+    # so the chunk needs less fresh memory (page faults are much of the cost on a VM).
+    slices = max(workers, min(SLICES_PER_WORKER * workers, h.num_rows // SLICE_MIN_ROWS))
+    bounds = np.linspace(0, h.num_rows, slices + 1).astype(np.int64)
     member_bounds = np.searchsorted(member_household, bounds)
     parts = []
     for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
