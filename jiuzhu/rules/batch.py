@@ -420,6 +420,10 @@ def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contex
     # so the chunk needs less fresh memory (page faults are much of the cost on a VM).
     slices = max(workers, min(SLICES_PER_WORKER * workers, h.num_rows // SLICE_MIN_ROWS))
     bounds = np.linspace(0, h.num_rows, slices + 1).astype(np.int64)
+    # Slices on the table's own chunk (row-group) boundaries hand every column over without a copy.
+    chunk_ends = np.cumsum([0, *(len(c) for c in h.column(0).chunks)])
+    if workers <= len(chunk_ends) - 1 <= 2 * slices:
+        bounds = chunk_ends.astype(np.int64)
     member_bounds = np.searchsorted(member_household, bounds)
     parts = []
     for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
