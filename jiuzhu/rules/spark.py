@@ -39,7 +39,7 @@ in the tasks, by the local engine's own code; a task with bad rows returns them 
 to file positions, as JSON in the `_bad` column) instead of results, and the driver
 merges them into the local engine's order and raises `BadInput`. No output file is
 created unless every row is good: the result is collected as Arrow and written by
-`batch._Output` (a hidden file renamed into place).
+`batch.OutputFile` (a hidden file renamed into place).
 """
 
 from __future__ import annotations
@@ -62,21 +62,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiuzhu.rules.batch import (
-    _REGION_SHAPE,
+from jiuzhu.rules.batch.compute import ContextIndex, OutputFile, compute_tables
+from jiuzhu.rules.batch.schema import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_MONEY,
     HOUSEHOLD_REQUIRED,
     MEMBER_COLUMNS,
     MEMBER_REQUIRED,
-    BadInput,
-    BadRows,
-    ContextIndex,
+    REGION_SHAPE,
     RegionCheck,
-    _check_columns,
-    _Output,
-    compute_tables,
 )
+from jiuzhu.rules.batch.validation import BadInput, BadRows, check_columns
 from jiuzhu.rules.case import effective_region
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.parameters import ParameterTree, default_tree
@@ -391,7 +387,7 @@ def _plan_problems(households: DataFrame, members: DataFrame) -> list[dict[str, 
 def _unknown_regions(households: DataFrame, known_region: RegionCheck) -> frozenset[str]:
     """The distinct well-formed regions the check rejects, found on the driver."""
     regions = households.select("region").distinct().toArrow().column(0).to_pylist()
-    return frozenset(v for v in regions if isinstance(v, str) and _REGION_SHAPE.match(v) and not known_region(v))
+    return frozenset(v for v in regions if isinstance(v, str) and REGION_SHAPE.match(v) and not known_region(v))
 
 
 # --------------------------------------------------------------------------- the job
@@ -407,11 +403,11 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
     _pyspark()
     bad = BadRows()
     h_schema, m_schema = pq.read_schema(households_path), pq.read_schema(members_path)
-    _check_columns(h_schema, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
-    _check_columns(m_schema, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
+    check_columns(h_schema, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
+    check_columns(m_schema, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
     if bad.count:
         raise BadInput(bad.rows)
-    with _Output(Path(out_path)) as output:
+    with OutputFile(Path(out_path)) as output:
         from pyspark import SparkContext
 
         owned = SparkContext._active_spark_context is None

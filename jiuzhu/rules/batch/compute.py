@@ -1,0 +1,352 @@
+"""Computing chunks of households: validation, arrays, the engine, the result table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jiuzhu.rules import engine
+from jiuzhu.rules.arrays import Households, ParamArrays, Persons
+from jiuzhu.rules.batch.layout import RowGroupReader, plan, row_group_chunks
+from jiuzhu.rules.batch.schema import (
+    DEFAULT_CHUNK,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_REQUIRED,
+    MEMBER_COLUMNS,
+    MEMBER_REQUIRED,
+    RegionCheck,
+    bool_column,
+    columns_to_read,
+    day_numbers,
+    encoded,
+    equals,
+    number_column,
+    open_parquet,
+    ymd_numbers,
+)
+from jiuzhu.rules.batch.validation import (
+    BadInput,
+    BadRows,
+    RowMap,
+    category_bits,
+    check_columns,
+    flagger,
+    validate_households,
+    validate_members,
+)
+from jiuzhu.rules.case import ages_on, effective_region
+from jiuzhu.rules.errors import gettext_noop as _
+from jiuzhu.rules.evaluate import output_columns
+from jiuzhu.rules.parameters import ParameterContext, ParameterTree, Scalar, default_tree
+from jiuzhu.rules.vocabulary import EXPENSE_KINDS, INCOME_KINDS
+
+
+class ContextIndex:
+    """Parameter contexts shared by all chunks: one per (parameter level, date, area type)."""
+
+    def __init__(self, tree: ParameterTree, overrides: Mapping[str, Scalar] | None = None):
+        self.tree = tree
+        self.overrides = dict(overrides or {})
+        self.contexts: list[ParameterContext] = []
+        self.keys: dict[tuple[str, int, str], int] = {}
+
+    def assign(self, regions: tuple[np.ndarray, list[Any]], days: np.ndarray, urban: np.ndarray) -> np.ndarray:
+        codes, values = regions
+        levels = sorted({self._level(v) for v in values})
+        level_of_value = np.array([levels.index(self._level(v)) for v in values] or [0], dtype=np.int64)
+        level_index = level_of_value[np.maximum(codes, 0)]
+        offset = days - days.min() if len(days) else days
+        span = int(offset.max()) + 1 if len(days) else 1
+        key = (level_index * 2 + urban.astype(np.int64)) * span + offset
+        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        out = np.empty(len(unique), dtype=np.int64)
+        for u, row in enumerate(first):
+            level, area = levels[level_index[row]], "urban" if urban[row] else "rural"
+            date = dt.date.fromordinal(_EPOCH + int(days[row]))
+            k = (level, date.toordinal(), area)
+            if k not in self.keys:
+                self.keys[k] = len(self.contexts)
+                self.contexts.append(ParameterContext(self.tree, level, date, area, self.overrides))
+            out[u] = self.keys[k]
+        result: np.ndarray = out[inverse]
+        return result
+
+    def _level(self, region: str | None) -> str:
+        return effective_region(self.tree, region) if region else ""
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, context: np.ndarray,
+                       contexts: ContextIndex, household_days: np.ndarray, birth_days: np.ndarray,
+                       categories: np.ndarray, female: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
+    n, k = h.num_rows, m.num_rows
+    months_since = np.full(n, np.nan)
+    if "employment_started" in h.column_names:
+        col = h.column("employment_started")
+        has = ~col.is_null().to_numpy(zero_copy_only=False)
+        if has.any():
+            start, on = ymd_numbers(col), ymd_numbers(h.column("date"))
+            months = (on // 10_000 - start // 10_000) * 12 + (on // 100 % 100 - start // 100 % 100)
+            months_since = np.where(has, months - (on % 100 < start % 100), np.nan)
+    households = Households(
+        ids=np.empty(n, dtype=object),  # the ids stay in Arrow; the kernels never need them
+        context=context,
+        income={kind: number_column(h, f"income_{kind}", "money", n) for kind in INCOME_KINDS
+                if f"income_{kind}" in h.column_names},
+        expense={kind: number_column(h, f"expense_{kind}", "money", n) for kind in EXPENSE_KINDS
+                 if f"expense_{kind}" in h.column_names},
+        assets_financial=number_column(h, "assets_financial", "money", n),
+        homes=number_column(h, "homes", "money", n),
+        vehicle_value=number_column(h, "vehicle_value", "money", n),
+        previous_topup=number_column(h, "previous_topup", "money", n),
+        months_since_employment=months_since,
+    )
+    health = number_column(m, "health_coefficient", "float", k) if "health_coefficient" in m.column_names \
+        else np.full(k, np.nan)
+    persons = Persons(
+        household=member_household,
+        ids=np.empty(k, dtype=object),
+        female=female,
+        age=ages_on(birth_days, household_days, member_household),
+        disability_grade=number_column(m, "disability_grade", "money", k).astype(np.int64),
+        health_coefficient=health,
+        categories=categories,
+        counted=bool_column(m, "counted", True, k),
+        imputed_base=number_column(m, "imputed_monthly_reference", "money", k)
+        * number_column(m, "imputed_months", "money", k),
+        refused_work=bool_column(m, "refused_work", False, k),
+    )
+    return households, persons, ParamArrays(contexts.contexts, context)
+
+
+def output_table(ids: pa.Array | pa.ChunkedArray, results: engine.Results) -> pa.Table:
+    """One row per household, the field names and values of `rules evaluate`."""
+    columns: dict[str, Any] = {"household_id": ids}
+    for name, values in output_columns(results).items():
+        columns[name] = pa.array(values.astype(np.int32) if name == "size" else values)
+    return pa.table(columns)
+
+
+def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
+                   bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
+                   known_region: RegionCheck | None = None) -> pa.Table | None:
+    """Validate and compute one chunk; None if it had bad rows (they are in `bad`)."""
+    regions = encoded(h.column("region"))
+    sex = encoded(m.column("sex"))
+    h_ok = validate_households(h, regions, h_offset, bad, known_region)
+    household_days = day_numbers(h.column("date"))
+    birth_days = day_numbers(m.column("birth_date"))
+    m_ok = validate_members(m, sex, birth_days, household_days[member_household], member_household, m_offset, bad)
+    _ok, flag = flagger(m.num_rows, "members.parquet", m_offset, bad)
+    categories = category_bits(m, flag)
+    m_ok &= _ok
+    counted = np.bincount(member_household[bool_column(m, "counted", True, m.num_rows)], minlength=h.num_rows)
+    no_member = (counted == 0) & h_ok
+    if no_member.any():
+        bad.add("households.parquet", no_member, "household_id", _("needs at least one counted member"), h_offset)
+        h_ok &= ~no_member
+    if not (h_ok.all() and m_ok.all()):
+        return None
+    urban = equals(encoded(h.column("area_type")), "urban")
+    context = contexts.assign(regions, household_days, urban)
+    households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
+                                                     birth_days, categories, equals(sex, "female"))
+    results = engine.compute(households, persons, params, detail=False)
+    if not results.valid.all():
+        codes, values = regions
+        for i, (exc, ctx) in params.failed.items():
+            rows = context == i
+            for code in np.unique(codes[rows]):
+                bad.add("households.parquet", rows & (codes == code), "region", exc.template, h_offset,
+                        name=exc.name, region=str(values[code]), date=ctx.date.isoformat())
+        return None
+    return output_table(h.column("household_id"), results)
+
+
+#: Below this many households a chunk is computed in one thread (threads cost more than they save).
+PARALLEL_MIN_ROWS = 200_000
+
+
+SLICES_PER_WORKER = 4
+
+
+SLICE_MIN_ROWS = 100_000
+
+
+def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
+                  bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
+                  known_region: RegionCheck | None = None, workers: int | None = None,
+                  min_rows: int = PARALLEL_MIN_ROWS) -> pa.Table | None:
+    """`compute_tables` on contiguous slices in parallel threads, results and bad rows in order.
+
+    NumPy and Arrow release the GIL in their loops, so slices of one chunk use every core."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or h.num_rows < max(min_rows, workers):
+        return compute_tables(h, m, member_household, contexts, bad, h_offset=h_offset, m_offset=m_offset,
+                              known_region=known_region)
+    # Smaller slices than threads: each slice's temporaries are freed before the next is made,
+    # so the chunk needs less fresh memory (page faults are much of the cost on a VM).
+    slices = max(workers, min(SLICES_PER_WORKER * workers, h.num_rows // SLICE_MIN_ROWS))
+    bounds = np.linspace(0, h.num_rows, slices + 1).astype(np.int64)
+    # Slices on the table's own chunk (row-group) boundaries hand every column over without a copy.
+    chunk_ends = np.cumsum([0, *(len(c) for c in h.column(0).chunks)])
+    if workers <= len(chunk_ends) - 1 <= 2 * slices:
+        bounds = chunk_ends.astype(np.int64)
+    member_bounds = np.searchsorted(member_household, bounds)
+    parts = []
+    for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
+        rows = m_offset[ma:mb] if isinstance(m_offset, np.ndarray) else m_offset + int(ma)
+        parts.append((int(a), int(b), int(ma), int(mb), rows, BadRows(limit=bad.limit),
+                      ContextIndex(contexts.tree, contexts.overrides)))
+
+    def run(part: tuple[int, int, int, int, RowMap, BadRows, ContextIndex]) -> pa.Table | None:
+        a, b, ma, mb, rows, part_bad, part_contexts = part
+        return compute_tables(h.slice(a, b - a), m.slice(ma, mb - ma), member_household[ma:mb] - a, part_contexts,
+                              part_bad, h_offset=h_offset + a, m_offset=rows, known_region=known_region)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        tables = list(pool.map(run, parts))
+    for part in parts:
+        part_bad = part[5]
+        bad.rows.extend(part_bad.rows[: max(0, bad.limit - len(bad.rows))])
+        bad.count += part_bad.count
+    if bad.count or any(t is None for t in tables):
+        return None
+    return pa.concat_tables([t for t in tables if t is not None])
+
+
+class OutputFile:
+    """Writes to a hidden file beside the target and renames it only when all went well."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        fd, tmp = tempfile.mkstemp(prefix=".batch-", suffix=".parquet", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def commit(self) -> None:
+        if self.writer is None:
+            pq.write_table(output_table(pa.array([], pa.string()), _empty_results()), self.tmp)
+        else:
+            self.writer.close()
+            self.writer = None
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> OutputFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        """Rename into place if all went well; otherwise leave nothing behind."""
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
+                  tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
+                  progress: Callable[[int], None] | None = None,
+                  overrides: Mapping[str, Scalar] | None = None) -> Iterator[pa.Table]:
+    """Result tables chunk by chunk; raises BadInput at the end if any row was bad.
+
+    A caller must not keep results before the iteration has finished cleanly."""
+    tree = tree or default_tree()
+    bad = BadRows()
+    h_file, m_file = open_parquet(households_path), open_parquet(members_path, "household_id")
+    check_columns(h_file.schema_arrow, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
+    check_columns(m_file.schema_arrow, "members.parquet", MEMBER_COLUMNS, MEMBER_REQUIRED, bad)
+    if bad.count:
+        raise BadInput(bad.rows)
+    contexts = ContextIndex(tree, overrides)
+    n = h_file.metadata.num_rows
+    if n == 0:  # nothing to compute; the caller writes an empty result
+        return
+    if n <= chunk_rows:  # one chunk: read each file once, on all cores
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both files at once: decoding overlaps
+            h_read = pool.submit(h_file.read, columns=columns_to_read(h_file), use_threads=True)
+            m_read = pool.submit(m_file.read, columns=columns_to_read(m_file), use_threads=True)
+            h, m = h_read.result(), m_read.result()
+        layout = plan(h.column("household_id"), m.column("household_id"), bad)
+        if layout is None:
+            raise BadInput(bad.rows)
+        m_rows: RowMap = 0
+        if not layout.ordered:
+            m_rows = np.argsort(layout.member_household, kind="stable")
+            m, layout.member_household = m.take(pa.array(m_rows)), layout.member_household[m_rows]
+        table = compute_chunk(h, m, layout.member_household, contexts, bad, m_offset=m_rows,
+                               known_region=known_region)
+        if progress is not None:
+            progress(n)
+        if table is None or bad.count:
+            raise BadInput(bad.rows)
+        yield table
+        return
+    layout = plan(h_file.read(columns=["household_id"]).column(0), m_file.read(columns=["household_id"]).column(0),
+                  bad)
+    if layout is None:
+        raise BadInput(bad.rows)
+    order: np.ndarray | None = None
+    reader: RowGroupReader | None = None
+    all_members = None
+    if layout.ordered:
+        reader = RowGroupReader(m_file, columns_to_read(m_file))
+    else:  # members out of order: gather them by household once (memory grows with the file)
+        order = np.argsort(layout.member_household, kind="stable")
+        all_members = m_file.read(columns=columns_to_read(m_file)).take(pa.array(order))
+        layout.member_household = layout.member_household[order]
+    h_columns = columns_to_read(h_file)
+    h_offset = 0
+    for groups in row_group_chunks(h_file, chunk_rows):
+        h = h_file.read_row_groups(groups, columns=h_columns, use_threads=True)
+        lo, hi = np.searchsorted(layout.member_household, [h_offset, h_offset + h.num_rows])
+        lo, hi = int(lo), int(hi)
+        m = reader.take(hi - lo) if reader is not None else all_members.slice(lo, hi - lo)  # type: ignore[union-attr]
+        table = compute_chunk(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad, h_offset=h_offset,
+                               m_offset=lo if order is None else order[lo:hi], known_region=known_region)
+        if table is not None and not bad.count:
+            yield table
+        h_offset += h.num_rows
+        if progress is not None:
+            progress(h.num_rows)
+    if bad.count:
+        raise BadInput(bad.rows)
+
+
+def run_batch(households_path: str | Path, members_path: str | Path, out_path: str | Path, *,
+              chunk_rows: int = DEFAULT_CHUNK, tree: ParameterTree | None = None,
+              known_region: RegionCheck | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """Compute every household into `out_path`; BadInput and no output if any row is bad."""
+    with OutputFile(Path(out_path)) as output:
+        for table in compute_files(households_path, members_path, chunk_rows=chunk_rows, tree=tree,
+                                   known_region=known_region, progress=progress):
+            output.write(table)
+    return output.rows
+
+
+def _empty_results() -> engine.Results:
+    return engine.Results(household={name: np.zeros(0) for name in engine.OUTPUT_FIELDS}, member={},
+                          valid=np.zeros(0, dtype=np.bool_))

@@ -1,0 +1,122 @@
+"""Which members belong to which household, and reading the files chunk by chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jiuzhu.rules.batch.validation import BadRows
+from jiuzhu.rules.errors import gettext_noop as _
+
+
+@dataclass
+class Layout:
+    """Where each member's household is (its row in households.parquet)."""
+
+    member_household: np.ndarray
+    ordered: bool  # members grouped in the order of the households: read both side by side
+
+
+def _run_starts(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """Where a new household's members begin, and the id of each run.
+
+    Members' household ids are read as dictionaries (each row group stores them so): runs are
+    found by comparing the small integer codes, and only one id per run is made as text. A
+    code change between equal texts only adds a false run, which the caller's check rejects."""
+    if not pa.types.is_dictionary(ids.type):
+        start = np.ones(len(ids), dtype=np.bool_)
+        start[1:] = ~pc.equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+        return start, ids.take(pa.array(np.flatnonzero(start)))
+    starts, values = [], []
+    last: Any = None
+    for chunk in ids.chunks:
+        if len(chunk) == 0:
+            continue
+        codes = chunk.indices.to_numpy(zero_copy_only=False)
+        start = np.ones(len(codes), dtype=np.bool_)
+        np.not_equal(codes[1:], codes[:-1], out=start[1:])
+        if last is not None:
+            start[0] = chunk.dictionary[int(codes[0])] != last
+        starts.append(start)
+        values.append(chunk.dictionary.take(pa.array(codes[start])))
+        last = chunk.dictionary[int(codes[-1])]
+    return np.concatenate(starts), pa.chunked_array(values, type=ids.type.value_type)
+
+
+def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray) -> np.ndarray | None:
+    """The cheap path: ids strictly increasing and members grouped in the same order."""
+    if h_ids.null_count or m_ids.null_count or len(h_ids) == 0 or len(m_ids) == 0:
+        return None
+    if len(h_ids) > 1 and not pc.all(pc.less(h_ids[:-1], h_ids[1:])).as_py():
+        return None
+    start, run_ids = _run_starts(m_ids)
+    runs = np.flatnonzero(start)
+    if len(runs) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
+        return None
+    household: np.ndarray = np.repeat(np.arange(len(runs), dtype=np.int64), np.diff(runs, append=len(m_ids)))
+    return household
+
+
+def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout | None:
+    """Orphans, duplicates and whether members follow the households' order."""
+    fast = _ordered_layout(h_ids, m_ids)
+    if fast is not None:
+        return Layout(fast, True)
+    if pa.types.is_dictionary(m_ids.type):
+        m_ids = m_ids.cast(m_ids.type.value_type)
+    h_ids, m_ids = h_ids.combine_chunks(), m_ids.combine_chunks()
+    counts = pc.value_counts(h_ids)
+    duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    if len(duplicated):
+        bad.add("households.parquet", pc.is_in(h_ids, duplicated).to_numpy(zero_copy_only=False), "household_id",
+                _("is used twice"))
+    position = pc.index_in(m_ids, value_set=h_ids)
+    orphan = position.is_null().to_numpy(zero_copy_only=False)
+    if orphan.any():
+        bad.add("members.parquet", orphan, "household_id", _("refers to a household that is not in the file"))
+    if bad.count:
+        return None
+    where = position.to_numpy(zero_copy_only=False).astype(np.int64)
+    return Layout(where, bool(np.all(np.diff(where) >= 0)))
+
+
+def row_group_chunks(file: pq.ParquetFile, chunk_rows: int) -> list[list[int]]:
+    """Whole row groups per chunk, about `chunk_rows` rows each (a larger group is its own chunk)."""
+    chunks: list[list[int]] = [[]]
+    rows = 0
+    for group in range(file.metadata.num_row_groups):
+        size = file.metadata.row_group(group).num_rows
+        if chunks[-1] and rows + size > chunk_rows:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(group)
+        rows += size
+    return [c for c in chunks if c]
+
+
+class RowGroupReader:
+    """Members in slices of exactly the sizes asked for, read row group by row group on all cores."""
+
+    def __init__(self, file: pq.ParquetFile, columns: list[str]):
+        self.file, self.columns = file, columns
+        self.next_group = 0
+        self.buffer = file.schema_arrow.empty_table().select(columns)
+
+    def take(self, rows: int) -> pa.Table:
+        groups = []
+        buffered = self.buffer.num_rows
+        while buffered < rows and self.next_group < self.file.metadata.num_row_groups:
+            groups.append(self.next_group)
+            buffered += self.file.metadata.row_group(self.next_group).num_rows
+            self.next_group += 1
+        if groups:
+            read = self.file.read_row_groups(groups, columns=self.columns, use_threads=True)
+            self.buffer = pa.concat_tables([self.buffer, read], promote_options="permissive") \
+                if self.buffer.num_rows else read
+        taken, self.buffer = self.buffer.slice(0, rows), self.buffer.slice(rows)
+        return taken
