@@ -134,9 +134,10 @@ def test_parallel_slices_give_the_same_table_and_the_same_bad_rows(tmp_path: Pat
 
     h, m = generate(900, 5, "220882", dt.date(2019, 6, 30))
     layout = plan(h.column("household_id"), m.column("household_id"), BadRows())
-    assert layout is not None
-    one = compute_chunk(h, m, layout.member_household, ContextIndex(default_tree()), BadRows(), workers=1)
-    three = compute_chunk(h, m, layout.member_household, ContextIndex(default_tree()), BadRows(), workers=3,
+    assert layout is not None and layout.ordered
+    _lo, _hi, member_household = layout.members_of(0, h.num_rows)
+    one = compute_chunk(h, m, member_household, ContextIndex(default_tree()), BadRows(), workers=1)
+    three = compute_chunk(h, m, member_household, ContextIndex(default_tree()), BadRows(), workers=3,
                           min_rows=0)
     assert one is not None and three is not None and one.equals(three)
     births = m.column("birth_date").to_pylist()
@@ -146,7 +147,7 @@ def test_parallel_slices_give_the_same_table_and_the_same_bad_rows(tmp_path: Pat
     reports = []
     for workers in (1, 3):
         bad = BadRows()
-        assert compute_chunk(h, bad_m, layout.member_household, ContextIndex(default_tree()), bad,
+        assert compute_chunk(h, bad_m, member_household, ContextIndex(default_tree()), bad,
                              workers=workers, min_rows=0) is None
         reports.append([(r["row"], r["column"]) for r in bad.rows])
     assert reports[0] == reports[1] == [(5, "birth_date"), (1500, "birth_date"), (2600, "birth_date")]

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import Households, ParamArrays, Persons
-from jiuzhu.rules.batch.layout import RowGroupReader, plan, row_group_chunks
+from jiuzhu.rules.batch.layout import Layout, RowGroupReader, plan, row_group_chunks
 from jiuzhu.rules.batch.schema import (
     DEFAULT_CHUNK,
     HOUSEHOLD_COLUMNS,
@@ -295,10 +295,10 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
             raise BadInput(bad.rows)
         m_rows: RowMap = 0
         if not layout.ordered:
-            m_rows = np.argsort(layout.member_household, kind="stable")
-            m, layout.member_household = m.take(pa.array(m_rows)), layout.member_household[m_rows]
-        table = compute_chunk(h, m, layout.member_household, contexts, bad, m_offset=m_rows,
-                               known_region=known_region)
+            m_rows = gather_by_household(layout)
+            m = m.take(pa.array(m_rows))
+        _lo, _hi, member_household = layout.members_of(0, n)
+        table = compute_chunk(h, m, member_household, contexts, bad, m_offset=m_rows, known_region=known_region)
         if progress is not None:
             progress(n)
         if table is None or bad.count:
@@ -315,18 +315,16 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     if layout.ordered:
         reader = RowGroupReader(m_file, columns_to_read(m_file))
     else:  # members out of order: gather them by household once (memory grows with the file)
-        order = np.argsort(layout.member_household, kind="stable")
+        order = gather_by_household(layout)
         all_members = m_file.read(columns=columns_to_read(m_file)).take(pa.array(order))
-        layout.member_household = layout.member_household[order]
     h_columns = columns_to_read(h_file)
     h_offset = 0
     for groups in row_group_chunks(h_file, chunk_rows):
         h = h_file.read_row_groups(groups, columns=h_columns, use_threads=True)
-        lo, hi = np.searchsorted(layout.member_household, [h_offset, h_offset + h.num_rows])
-        lo, hi = int(lo), int(hi)
+        lo, hi, member_household = layout.members_of(h_offset, h_offset + h.num_rows)
         m = reader.take(hi - lo) if reader is not None else all_members.slice(lo, hi - lo)  # type: ignore[union-attr]
-        table = compute_chunk(h, m, layout.member_household[lo:hi] - h_offset, contexts, bad, h_offset=h_offset,
-                               m_offset=lo if order is None else order[lo:hi], known_region=known_region)
+        table = compute_chunk(h, m, member_household, contexts, bad, h_offset=h_offset,
+                              m_offset=lo if order is None else order[lo:hi], known_region=known_region)
         if table is not None and not bad.count:
             yield table
         h_offset += h.num_rows
@@ -334,6 +332,14 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
             progress(h.num_rows)
     if bad.count:
         raise BadInput(bad.rows)
+
+
+def gather_by_household(layout: Layout) -> np.ndarray:
+    """The member rows in household order (stable); the layout then describes the gathered rows."""
+    assert layout.member_household is not None
+    order: np.ndarray = np.argsort(layout.member_household, kind="stable")
+    layout.member_household = layout.member_household[order]
+    return order
 
 
 def run_batch(households_path: str | Path, members_path: str | Path, out_path: str | Path, *,

@@ -16,10 +16,25 @@ from jiuzhu.rules.errors import gettext_noop as _
 
 @dataclass
 class Layout:
-    """Where each member's household is (its row in households.parquet)."""
+    """Which member rows belong to which household rows.
 
-    member_household: np.ndarray
-    ordered: bool  # members grouped in the order of the households: read both side by side
+    Members grouped in the households' order keep only where each household's members
+    start (one number per household); otherwise each member's household row, which the
+    reader sorts members by (memory then grows with the number of members)."""
+
+    ordered: bool
+    first_member: np.ndarray | None = None      # ordered: n + 1 offsets into members.parquet
+    member_household: np.ndarray | None = None  # otherwise: each member's household row
+
+    def members_of(self, start: int, stop: int) -> tuple[int, int, np.ndarray]:
+        """Member rows [lo, hi) of households [start, stop), and each one's household in the slice."""
+        if self.first_member is not None:
+            offsets = self.first_member[start:stop + 1]
+            household = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(offsets))
+            return int(offsets[0]), int(offsets[-1]), household
+        assert self.member_household is not None
+        lo, hi = np.searchsorted(self.member_household, [start, stop])
+        return int(lo), int(hi), self.member_household[lo:hi] - start
 
 
 def _run_starts(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
@@ -58,15 +73,15 @@ def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray) -> np.ndarra
     runs = np.flatnonzero(start)
     if len(runs) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
         return None
-    household: np.ndarray = np.repeat(np.arange(len(runs), dtype=np.int64), np.diff(runs, append=len(m_ids)))
-    return household
+    first: np.ndarray = np.append(runs, len(m_ids)).astype(np.int64)
+    return first
 
 
 def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout | None:
     """Orphans, duplicates and whether members follow the households' order."""
-    fast = _ordered_layout(h_ids, m_ids)
-    if fast is not None:
-        return Layout(fast, True)
+    first = _ordered_layout(h_ids, m_ids)
+    if first is not None:
+        return Layout(True, first_member=first)
     if pa.types.is_dictionary(m_ids.type):
         m_ids = m_ids.cast(m_ids.type.value_type)
     h_ids, m_ids = h_ids.combine_chunks(), m_ids.combine_chunks()
@@ -82,7 +97,7 @@ def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout
     if bad.count:
         return None
     where = position.to_numpy(zero_copy_only=False).astype(np.int64)
-    return Layout(where, bool(np.all(np.diff(where) >= 0)))
+    return Layout(False, member_household=where)
 
 
 def row_group_chunks(file: pq.ParquetFile, chunk_rows: int) -> list[list[int]]:
