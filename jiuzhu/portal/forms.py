@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiuzhu.portal import choices
+from jiuzhu.portal.selectors import FactKinds, fact_kinds
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -69,6 +70,12 @@ class CaseForm(forms.Form):
         label=_("Area type"), required=False, choices=choices.AREA_TYPES, initial="rural",
     )
     household_id = forms.CharField(label=_("Household ID"), required=False, initial="H1", max_length=64)
+    local_hukou = forms.BooleanField(label=_("Local household registration (hukou)"), required=False,
+                                     initial=True)
+    single_applicant = forms.CharField(
+        label=_("Member applying alone (single-person household)"), required=False, max_length=64,
+        widget=forms.TextInput(attrs={"size": 5}),
+    )
     previous_topup = forms.DecimalField(
         label=_("Top-up before employment started (yuan/year)"), required=False,
         widget=forms.NumberInput(attrs={"step": "any"}),
@@ -172,10 +179,53 @@ class ParameterForm(RowForm):
         return self.cleaned_data.get("name") or "", value
 
 
+#: How a caseworker may type a yes or no fact.
+BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "是": True, "否": False,
+                 "1": True, "0": False}
+
+
+def fact_value(raw: str, kind: str | None) -> Any:
+    """A typed fact as its declared type: true/false, a number, text otherwise (dates as ISO text).
+
+    What does not read as its type, and every fact the region does not know, is passed as
+    typed, so the engine names the problem in its own words."""
+    text = raw.strip()
+    if kind == "boolean":
+        return BOOLEAN_WORDS.get(text.lower(), text)
+    if kind == "number":
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        return json_value(number) if number.is_finite() else text
+    return text
+
+
+class FactForm(RowForm):
+    """One programme fact (fire, special disease, tekun …): a member's, or the household's."""
+
+    member = forms.CharField(label=_("Member ID (empty: the household)"), required=False, max_length=64,
+                             widget=forms.TextInput(attrs={"size": 5}))
+    name = forms.CharField(label=_("Fact"), required=False, max_length=100,
+                           widget=forms.TextInput(attrs={"list": "fact-names", "size": 28}))
+    value = forms.CharField(label=_("Value"), required=False, max_length=500,
+                            help_text=_("true/false, a number, a date (YYYY-MM-DD), or one of the "
+                                        "choices the name list shows."))
+
+    @property
+    def member_id(self) -> str:
+        return str(self.cleaned_data.get("member") or "")
+
+    @property
+    def fact_name(self) -> str:
+        return str(self.cleaned_data.get("name") or "")
+
+
 MemberFormSet = formset_factory(MemberForm, extra=1, can_delete=True)
 IncomeFormSet = formset_factory(IncomeForm, extra=1, can_delete=True)
 AssetFormSet = formset_factory(AssetForm, extra=1, can_delete=True)
 ExpenseFormSet = formset_factory(ExpenseForm, extra=1, can_delete=True)
+FactFormSet = formset_factory(FactForm, extra=0, can_delete=True)
 ParameterFormSet = formset_factory(ParameterForm, extra=0, can_delete=True)
 
 #: section prefix (also its key in the case) → formset class, heading, label of its add button
@@ -184,6 +234,7 @@ SECTIONS: dict[str, tuple[type[BaseFormSet[Any]], str | Promise, str | Promise]]
     "income": (IncomeFormSet, _("Income"), _("Add an income item")),
     "assets": (AssetFormSet, _("Assets"), _("Add an asset")),
     "expenses": (ExpenseFormSet, _("Expenses and deductions"), _("Add an expense")),
+    "facts": (FactFormSet, _("Programme facts"), _("Add a fact")),
     "parameters": (ParameterFormSet, _("Parameter overrides"), _("Add an override")),
 }
 HOUSEHOLD_SECTIONS = ("members", "income", "assets", "expenses")
@@ -191,8 +242,10 @@ HOUSEHOLD_SECTIONS = ("members", "income", "assets", "expenses")
 CASE_FIELDS = {
     "region": "region", "date": "date", "area_type": "area_type", "household.id": "household_id",
     "household.previous_topup": "previous_topup", "household.employment_started": "employment_started",
+    "household.local_hukou": "local_hukou", "household.single_applicant": "single_applicant",
 }
 
+_FACT_PATH = re.compile(r"^household\.(?:members\[(?P<index>\d+)\]\.)?facts\.(?P<name>.*)$")
 _ROW_PATH = re.compile(r"^household\.(?P<section>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?")
 _PARAMETER_PATH = re.compile(r"""^parameters(?:\.|\[["']?)(?P<name>[\w.]*?)(?:["']?\])?$""")
 
@@ -228,6 +281,8 @@ class Calculator:
         #: section → problems about the section as a whole ("at least one member")
         self.section_errors: dict[str, list[str]] = {prefix: [] for prefix in SECTIONS}
         self.unplaced: list[Message] = []
+        #: engine path of each fact row → the row and the field its problems belong beside
+        self.fact_rows: dict[str, tuple[FactForm, str]] = {}
 
     @property
     def sections(self) -> list[Section]:
@@ -236,11 +291,36 @@ class Calculator:
             for prefix, (_cls, title, add_label) in SECTIONS.items()
         ]
 
+    @property
+    def region(self) -> str:
+        """The region typed in the form; the initial one before a post or when it is not a code."""
+        typed = str(self.case_form.data.get("region", "")).strip()
+        return typed if typed.isdigit() else str(self.case_form.fields["region"].initial)
+
     def is_valid(self) -> bool:
         valid = self.case_form.is_valid()
         for formset in self.formsets.values():
             valid = formset.is_valid() and valid
-        return valid
+        return valid and self._facts_are_placed()
+
+    def _facts_are_placed(self) -> bool:
+        """Each fact row names a member of the household (or none), and no fact is given twice.
+
+        The case has nowhere to put a fact of an unknown member, so the page says so itself."""
+        ids = {form.cleaned_data.get("id") for form in self._filled("members")}
+        seen: set[tuple[str, str]] = set()
+        placed = True
+        for form in cast(list[FactForm], self._filled("facts")):
+            member, name = form.member_id, form.fact_name
+            if (member, name) in seen:
+                form.add_error("name", gettext("is already given in an earlier row"))
+                placed = False
+            seen.add((member, name))
+            if member and member not in ids:
+                form.add_error("member", gettext("refers to member “{member}”, who is not in the household")
+                               .format(member=member))
+                placed = False
+        return placed
 
     def to_case(self) -> dict[str, Any]:
         """The engine's input (DOMAIN.md §13) from valid forms; empty and removed rows left out."""
@@ -253,10 +333,37 @@ class Calculator:
         household = given(data, ("household_id", "previous_topup", "employment_started"))
         if "household_id" in household:
             household = {"id": household.pop("household_id"), **household}
+        household["local_hukou"] = bool(data.get("local_hukou"))
+        if data.get("single_applicant"):
+            household["single_applicant"] = data["single_applicant"]
         for prefix in HOUSEHOLD_SECTIONS:
             household[prefix] = [form.to_case() for form in self.rows[prefix]]
+        self._add_facts(household, fact_kinds(str(case.get("region", ""))))
         case["household"] = household
         return case
+
+    def _add_facts(self, household: dict[str, Any], kinds: FactKinds) -> None:
+        """Each fact row into `household.facts` or its member's `facts`, typed as the region declares.
+
+        Remembers each row's engine path, and which field a problem there is about: the
+        value for a known fact, the member for a fact of the other kind, else the name."""
+        members: list[dict[str, Any]] = household["members"]
+        index: dict[str, int] = {}
+        for i, row in enumerate(members):
+            index.setdefault(row.get("id", ""), i)
+        self.fact_rows = {}
+        for form in cast(list[FactForm], self.rows["facts"]):
+            member, name = form.member_id, form.fact_name
+            own, other = (kinds.members, kinds.household) if member else (kinds.household, kinds.members)
+            value = fact_value(form.cleaned_data.get("value") or "", own.get(name))
+            if member:
+                at = index[member]  # `is_valid` refused a member the household does not have
+                members[at].setdefault("facts", {})[name] = value
+                path = f"household.members[{at}].facts.{name}"
+            else:
+                household.setdefault("facts", {})[name] = value
+                path = f"household.facts.{name}"
+            self.fact_rows[path] = (form, "value" if name in own else "member" if name in other else "name")
 
     def _filled(self, prefix: str) -> list[RowForm]:
         forms_ = cast(list[RowForm], self.formsets[prefix].forms)
@@ -270,11 +377,30 @@ class Calculator:
             if section in self.section_errors:
                 self.section_errors[section].append(message)
                 continue
+            if path in self.fact_rows:
+                row, field_name = self.fact_rows[path]
+                row.add_error(field_name, message)
+                continue
+            if match := _FACT_PATH.match(path):
+                self.section_errors["facts"].append(self._missing_fact(match, message))
+                continue
             form, field = self._locate(path)
             if form is None:
                 self.unplaced.append(Message(path, message))
             else:
                 form.add_error(field, message)
+
+    def _missing_fact(self, match: re.Match[str], message: str) -> str:
+        """A problem about a fact no row gives (one a programme needs): named in the section's errors."""
+        if match["index"] is None:
+            where = gettext("the household")
+        else:
+            index = int(match["index"])
+            members = self.rows.get("members", [])
+            member = members[index].cleaned_data.get("id") if index < len(members) else None
+            where = gettext("member %(member)s") % {"member": member or index + 1}
+        return gettext("%(fact)s (%(where)s): %(message)s") % {
+            "fact": match["name"], "where": where, "message": message}
 
     def _locate(self, path: str) -> tuple[forms.Form | None, str | None]:
         """The form and field (None: the form as a whole) a problem's path points at."""

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.portal.forms import Calculator
-from jiuzhu.portal.selectors import parameter_names, region_name
+from jiuzhu.portal.selectors import fact_names, parameter_names, region_name
 from jiuzhu.portal.services import evaluate
 from jiuzhu.rules.errors import InvalidCase
 
@@ -47,6 +47,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
         "region_name": region_name(case["region"]) if case and result else "",
         "case_json": json.dumps(case, ensure_ascii=False, indent=2) if case else "",
         "parameter_names": parameter_names(lang),
+        "fact_names": fact_names(form.region, lang),
     }
     return render(request, "portal/calculator.html", context)
 

@@ -104,3 +104,35 @@ def test_a_birth_date_after_the_case_date_is_shown_beside_the_field(
     expect(page.locator('[name="members-0-birth_date"]')).to_have_value("2020-05-01")
     expect(page.locator("#problems")).to_contain_text("晚于测算日期")
     expect(page.locator("#result")).to_have_count(0)
+
+
+def add_fact(page: Page, member: str, name: str, value: str) -> None:
+    index = add_row(page, "facts")
+    page.locator(f'[name="facts-{index}-member"]').fill(member)
+    page.locator(f'[name="facts-{index}-name"]').fill(name)
+    page.locator(f'[name="facts-{index}-value"]').fill(value)
+
+
+def test_programme_facts_added_on_the_page_give_the_fire_programme(page: Page, live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/")
+    page.locator('[name="region"]').fill("511703")
+    page.locator('[name="date"]').fill("2019-03-01")
+    page.locator('[name="area_type"]').select_option("rural")
+    fill_member(page, 0, "a", "head", "male", "1960-01-01")
+    fill_member(page, add_row(page, "members"), "b", "spouse", "female", "1962-01-01")
+    page.locator('[name="income-0-kind"]').select_option("pension")
+    page.locator('[name="income-0-amount"]').fill("30000")
+
+    add_fact(page, "", "house_damage", "complete")
+    add_fact(page, "", "houses_owned", "1")
+    add_fact(page, "a", "at_home_during_fire", "true")
+    add_fact(page, "b", "at_home_during_fire", "false")
+    page.get_by_role("button", name="测算", exact=True).click()
+
+    fire = page.locator('tr[data-programme="fire_victims"]')
+    expect(fire.locator('[data-field="name"]')).to_have_text("火灾受灾群众救助")
+    expect(fire.locator('[data-field="eligible"]')).to_have_text("是")
+    expect(fire.locator('[data-field="amount"]')).to_have_text("3500.00")
+    expect(fire.locator('[data-field="period"]')).to_have_text("一次性")
+    expect(fire.locator('[data-condition="local_hukou"]')).to_contain_text("本地户籍")
+    expect(page.locator('[name="facts-0-name"]')).to_have_value("house_damage")  # the rows stay filled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import QueryDict
@@ -15,7 +16,7 @@ from jiuzhu.portal.forms import Calculator
 def da_an_household(**changes: str) -> dict[str, str]:
     """The DOMAIN.md §13 example household as the browser posts it (after the 2018 reform)."""
     data = {
-        "region": "220882", "date": "2019-06-30", "area_type": "rural", "household_id": "H1",
+        "region": "220882", "date": "2019-06-30", "area_type": "rural", "household_id": "H1", "local_hukou": "on",
         "members-TOTAL_FORMS": "3", "members-INITIAL_FORMS": "0",
         "members-0-id": "m1", "members-0-relation": "head", "members-0-sex": "male",
         "members-0-birth_date": "1984-03-01", "members-0-disability_grade": "5",
@@ -30,6 +31,7 @@ def da_an_household(**changes: str) -> dict[str, str]:
         "assets-TOTAL_FORMS": "1", "assets-INITIAL_FORMS": "0",
         "assets-0-kind": "deposit", "assets-0-value": "1500",
         "expenses-TOTAL_FORMS": "1", "expenses-INITIAL_FORMS": "0",
+        "facts-TOTAL_FORMS": "0", "facts-INITIAL_FORMS": "0",
         "parameters-TOTAL_FORMS": "4", "parameters-INITIAL_FORMS": "0",
         "parameters-0-name": "dibao.standard", "parameters-0-value": "3600",
         "parameters-1-name": "classified.method", "parameters-1-value": "working_capacity",
@@ -52,6 +54,7 @@ EXAMPLE_CASE: dict[str, Any] = {
     },
     "household": {
         "id": "H1",
+        "local_hukou": True,
         "members": [
             {"id": "m1", "relation": "head", "sex": "male", "birth_date": "1984-03-01",
              "disability_grade": 5},
@@ -243,3 +246,123 @@ def test_the_api_takes_a_list_and_names_the_case_of_each_problem(client: Client)
     assert response.json() == [{"path": "[1].region", "message": "“999999” is not a known division code"}]
     ok = client.post("/api/evaluate", [EXAMPLE_CASE, EXAMPLE_CASE], content_type="application/json")
     assert [result["total_monthly"] for result in ok.json()] == [568.33, 568.33]
+
+
+def rows(section: str, *items: dict[str, str]) -> dict[str, str]:
+    """A section's rows as the browser posts them: the management form and each row's fields."""
+    data = {f"{section}-TOTAL_FORMS": str(len(items)), f"{section}-INITIAL_FORMS": "0"}
+    for index, item in enumerate(items):
+        data.update({f"{section}-{index}-{name}": value for name, value in item.items()})
+    return data
+
+
+def household(region: str, date: str, members: list[dict[str, str]], income: list[dict[str, str]],
+              facts: Sequence[dict[str, str]] = (), **case: str) -> dict[str, str]:
+    """A rural household as the browser posts it, with no assets, expenses or overrides."""
+    return {
+        "region": region, "date": date, "area_type": "rural", "household_id": "H1", "local_hukou": "on",
+        **rows("members", *members), **rows("income", *income), **rows("assets"), **rows("expenses"),
+        **rows("facts", *facts), **rows("parameters"), **case,
+    }
+
+
+def fire_household(*facts: dict[str, str]) -> dict[str, str]:
+    """A Dachuan household of two whose house burnt down in 2019, with a pension of 30000."""
+    members = [
+        {"id": "a", "relation": "head", "sex": "male", "birth_date": "1960-01-01"},
+        {"id": "b", "relation": "spouse", "sex": "female", "birth_date": "1962-01-01"},
+    ]
+    return household("511703", "2019-03-01", members, [{"kind": "pension", "amount": "30000"}], facts)
+
+
+FIRE_FACTS = (
+    {"name": "house_damage", "value": "complete"},
+    {"name": "houses_owned", "value": "1"},
+    {"member": "a", "name": "at_home_during_fire", "value": "true"},
+    {"member": "b", "name": "at_home_during_fire", "value": "false"},
+)
+
+
+def programme_row(html: str, programme: str) -> str:
+    match = re.search(rf'<tr data-programme="{programme}">.*?</tr>', html, re.S)
+    assert match, f"no row for {programme}"
+    return match[0]
+
+
+def test_programme_facts_become_typed_household_and_member_facts() -> None:
+    calculator = Calculator(posted(fire_household(*FIRE_FACTS)))
+
+    assert calculator.is_valid()
+    case = calculator.to_case()["household"]
+    assert case["facts"] == {"house_damage": "complete", "houses_owned": 1}
+    assert [member.get("facts") for member in case["members"]] == [
+        {"at_home_during_fire": True}, {"at_home_during_fire": False}]
+
+
+def test_a_fire_victim_household_gets_the_fire_programme(client: Client) -> None:
+    html = client.post("/", fire_household(*FIRE_FACTS), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    row = programme_row(html, "fire_victims")
+    assert "Aid to fire victims" in row
+    assert field_text(row, "eligible") == "yes"
+    assert field_text(row, "amount") == "3500.00"
+    assert field_text(row, "period") == "once"
+    assert 'data-condition="not_multiple_houses"' in row
+    assert "Aid to fire victims: eligible, 3500 yuan once." in html
+
+
+def test_a_misspelt_fact_name_is_told_beside_its_row(client: Client) -> None:
+    misspelt = {"member": "b", "name": "at_home_durng_fire", "value": "false"}
+    html = client.post("/", fire_household(*FIRE_FACTS[:3], misspelt)).content.decode()
+
+    assert 'id="result"' not in html
+    assert "不是此处任何救助项目的事实项（是否应为“at_home_during_fire”？）" in cell(html, "facts-3-name")
+    assert 'href="#id_facts-3-name"' in html  # the summary at the top links to it
+    # and the fact the programme still lacks is named in the section
+    assert "at_home_during_fire（成员 b）：救助项目“fire_victims”需要此项" in html
+
+
+def test_a_fact_value_of_the_wrong_type_is_told_beside_the_value(client: Client) -> None:
+    wrong = {"name": "houses_owned", "value": "two"}
+    html = client.post("/", fire_household(FIRE_FACTS[0], wrong, *FIRE_FACTS[2:])).content.decode()
+
+    assert "应为数字" in cell(html, "facts-1-value")
+    assert 'value="two"' in cell(html, "facts-1-value")
+
+
+def test_a_fact_of_a_member_the_household_lacks_is_refused(client: Client) -> None:
+    stray = {"member": "z", "name": "at_home_during_fire", "value": "true"}
+    html = client.post("/", fire_household(*FIRE_FACTS, stray), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "refers to member “z”, who is not in the household" in cell(html, "facts-4-member")
+    assert 'id="result"' not in html
+
+
+def test_a_single_applicant_is_tested_as_a_household_of_one(client: Client) -> None:
+    members = [
+        {"id": "a", "sex": "male", "birth_date": "1990-01-01", "categories": "severe_disability"},
+        {"id": "b", "sex": "female", "birth_date": "1980-05-05"},
+        {"id": "c", "sex": "male", "birth_date": "1950-01-01"},
+    ]
+    income = [{"kind": "wage", "amount": "13000", "member": "b"}, {"kind": "pension", "amount": "500", "member": "a"}]
+    data = household("220882", "2022-06-30", members, income, single_applicant="a")
+
+    html = client.post("/", data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert field_text(html, "single_person.allowed") == "yes"
+    assert field_text(html, "single_person.topup") == "3100.00"
+    assert field_text(html, "single_person.total_annual") == "3100.00"
+    assert field_text(html, "single_person.total_monthly") == "258.33"
+    assert field_text(html, "dibao_eligible") == "no"  # the family as a whole is a dibao-edge family
+    assert "a applies alone as a single-person household" in html
+
+
+def test_the_fact_names_offer_the_regions_facts_and_the_pilot_counties(client: Client) -> None:
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    names = re.search(r'<datalist id="fact-names">(.*?)</datalist>', html, re.S)
+    assert names
+    assert '<option value="hardship_level">' in names[1]  # national, so also Da'an's (220882)
+    house_damage = re.search(r'<option value="house_damage">([^<]*)</option>', names[1])
+    assert house_damage
+    assert house_damage[1].endswith("household · none / partial / complete · only in Dachuan District")

@@ -40,6 +40,13 @@ def pairs(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
 
 
 @register.filter
+def period(code: str | None) -> str:
+    """How often a programme pays: once, a year, a month."""
+    periods = {"once": _("once"), "per_year": _("a year"), "per_month": _("a month")}
+    return periods.get(code or "", code or "—")
+
+
+@register.filter
 def level(region: str | None) -> str:
     """Where a parameter value came from: 全国 / national, or the region code."""
     if region == "national":
