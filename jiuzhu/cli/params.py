@@ -26,14 +26,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """The parameters and the programme catalogue beside them, every problem of both at once."""
+    from jiuzhu.rules.programmes import load_catalogue
+
     try:
         tree = load_tree(args.root)
-    except ParameterError as exc:
+        catalogue = load_catalogue(args.root)  # reads the tree again only when --root is given
+    except ParameterError as exc:  # a CatalogueError is one too, and carries the tree's problems
         print_json([{"file": p.path, "message": p.message()} for p in exc.problems])
         return BAD_INPUT
     count = sum(len(dated) for levels in tree.values.values() for dated in levels.values())
+    programmes = len(catalogue.programmes())
     print_json({"valid": True, "parameters": len(tree.declarations), "levels": sorted(tree.levels()),
-                "dated_values": count})
+                "dated_values": count, "programmes": programmes})
     return 0
 
 

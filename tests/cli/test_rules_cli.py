@@ -102,3 +102,18 @@ def test_batch_writes_results_and_reports_bad_rows(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["bad_rows"][0] == {"file": "members.parquet", "row": 0, "column": "birth_date",
                                                       "reason": "is after the case date"}
     assert not (tmp_path / "s.parquet").exists()
+
+
+def test_params_check_also_checks_the_programme_catalogue(tmp_path: Path) -> None:
+    import shutil
+
+    from jiuzhu.rules.parameters import PARAMETER_ROOT
+
+    root = tmp_path / "parameters"
+    shutil.copytree(PARAMETER_ROOT, root)
+    fire = root / "51" / "5117" / "511703" / "catalogue" / "fire_victims.yaml"
+    fire.write_text(fire.read_text(encoding="utf-8").replace("period: once", "period: sometimes"), encoding="utf-8")
+    done = jiuzhu("params", "check", "--root", str(root))
+    assert done.returncode == 2
+    assert any(p["file"].endswith("fire_victims.yaml:period") for p in json.loads(done.stdout))
+    assert json.loads(jiuzhu("params", "check").stdout)["programmes"] >= 10
