@@ -13,10 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from jiuzhu.areas.divisions import InvalidRegion, normalise_region
-from jiuzhu.rules.population import DEFAULT_DATE, DEFAULT_REGION, generate, manifest
+from jiuzhu.rules.population import DEFAULT_DATE, DEFAULT_REGION, generate, manifest, write_parquet
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,9 +58,8 @@ def run_generate(args: argparse.Namespace) -> int:
     households, members = generate(args.households, args.seed, region, args.date)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    # Row groups of 128k rows let readers decode in parallel and stream in chunks.
-    pq.write_table(households, out / "households.parquet", row_group_size=131_072)
-    pq.write_table(members, out / "members.parquet", row_group_size=131_072)
+    write_parquet(households, out / "households.parquet")
+    write_parquet(members, out / "members.parquet")
     summary = manifest(households, members, seed=args.seed, region=region, date=args.date)
     text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
