@@ -290,15 +290,18 @@ def _check_order() -> dict[tuple[str, str, str], int]:
     checks = [(h, "household_id", _("is required")),
               (h, "region", _("must be a division code of 6, 9 or 12 digits, written as text")),
               (h, "region", _("is not a known division code")), (h, "date", _("is required")),
-              (h, "area_type", _("must be urban or rural"))]
+              (h, "area_type", _("must be urban or rural")),
+              (h, "employment_started", _("is after the case date"))]
     for name in (*HOUSEHOLD_MONEY, "homes"):
-        checks += [(h, name, _("must be a number")), (h, name, _("must not be negative"))]
-    checks += [(m, "member_id", _("is required")), (m, "sex", _("must be male or female")),
+        checks += [(h, name, _("must be a finite number")), (h, name, _("must not be negative"))]
+    checks += [(m, "member_id", _("is required")), (m, "member_id", _("is used twice")),
+               (m, "relation", _("is not a known relation")), (m, "sex", _("must be male or female")),
                (m, "birth_date", _("is required")), (m, "birth_date", _("is after the case date")),
                (m, "disability_grade", _("must be a whole number from 1 (most severe) to 10")),
-               (m, "health_coefficient", _("must be between 0 and 1")),
-               (m, "imputed_monthly_reference", _("must not be negative")),
-               (m, "imputed_months", _("must not be negative")), (m, "imputed_months", _("must be at most {high}")),
+               (m, "health_coefficient", _("must be between 0 and 1"))]
+    for name in ("imputed_monthly_reference", "imputed_months"):
+        checks += [(m, name, _("must be a finite number")), (m, name, _("must not be negative"))]
+    checks += [(m, "imputed_months", _("must be at most {high}")),
                (m, "categories", _("has a category that is not known")),
                (h, "household_id", _("needs at least one counted member"))]
     return {check: i for i, check in enumerate(checks)}

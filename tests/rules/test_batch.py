@@ -171,3 +171,14 @@ def test_rows_the_scalar_path_rejects_are_bad_rows(tmp_path: Path) -> None:
     found = {(r["file"], r["row"], r["column"]) for r in caught.value.as_list()}
     assert found == {("members.parquet", 2, "member_id"), ("members.parquet", 3, "relation"),
                      ("households.parquet", 2, "employment_started")}
+
+
+def test_an_amount_that_is_not_a_number_is_a_bad_row_and_null_is_zero(tmp_path: Path) -> None:
+    h, m = to_tables([household([adult("a")]), household([adult("a")]), household([adult("a")])])
+    h = h.append_column("income_rent", pa.array([float("nan"), None, 100.0], pa.float64()))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
+    assert [(r["row"], r["column"], r["reason"]) for r in caught.value.as_list()] == [
+        (0, "income_rent", "must be a finite number")]

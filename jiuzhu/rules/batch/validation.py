@@ -125,8 +125,8 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
              "employment_started", _("is after the case date"))
     for name in (*HOUSEHOLD_MONEY, "homes"):
         if name in t.column_names:
-            values_ = number_column(t, name, "float", t.num_rows)
-            flag(np.isinf(values_), name, _("must be a number"))
+            values_ = number_column(t, name, "money", t.num_rows)  # an absent amount (null) is zero
+            flag(~np.isfinite(values_), name, _("must be a finite number"))
             flag(values_ < 0, name, _("must not be negative"))
     return ok
 
@@ -156,7 +156,8 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
         flag((h < 0) | (h > 1), "health_coefficient", _("must be between 0 and 1"))
     for name, high in (("imputed_monthly_reference", None), ("imputed_months", 12.0)):
         if name in t.column_names:
-            v = number_column(t, name, "float", t.num_rows)
+            v = number_column(t, name, "money", t.num_rows)
+            flag(~np.isfinite(v), name, _("must be a finite number"))
             flag(v < 0, name, _("must not be negative"))
             if high is not None:
                 flag(v > high, name, _("must be at most {high}"), high=high)
