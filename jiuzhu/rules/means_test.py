@@ -69,9 +69,12 @@ def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
 
 def sex_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
     """性别系数: male 1, female 0.8."""
+    female, male = p.context_numbers("wci.sex.female"), p.context_numbers("wci.sex.male")
+    if len(set(female.tolist())) == 1 and len(set(male.tolist())) == 1:  # the same everywhere: no gathers
+        same: FloatArray = np.where(persons.female, female[0], male[0])
+        return same
     pc = p.household_context[persons.household]
-    female, male = p.context_numbers("wci.sex.female")[pc], p.context_numbers("wci.sex.male")[pc]
-    return np.where(persons.female, female, male)
+    return np.where(persons.female, female[pc], male[pc])
 
 
 def working_capacity_index(h: Households, persons: Persons, member_index: FloatArray,
@@ -104,9 +107,16 @@ def gross_income(h: Households, p: ParamArrays, imputed: FloatArray) -> FloatArr
     excluded = p.context_values("income.excluded_kinds", fill=())
     total = imputed.copy()
     for kind, amount in h.income.items():
-        counted = np.array([kind not in e for e in excluded], dtype=np.bool_)[h.context]
-        total += np.where(counted, amount, 0.0)
+        _add_where(total, amount, np.array([kind not in e for e in excluded], dtype=np.bool_), h.context)
     return total
+
+
+def _add_where(total: FloatArray, amount: FloatArray, by_context: BoolArray, context: IntArray) -> None:
+    """total += amount where the household's context says so (no mask when all agree)."""
+    if by_context.all():
+        total += amount
+    elif by_context.any():
+        total += np.where(by_context[context], amount, 0.0)
 
 
 def employment_costs(h: Households, p: ParamArrays) -> FloatArray:
@@ -133,8 +143,7 @@ def necessary_expenditure(h: Households, p: ParamArrays) -> FloatArray:
     for kind, amount in h.expense.items():
         if kind in INCOME_DEDUCTION_KINDS:
             continue
-        on = np.array([kind in d for d in deductible], dtype=np.bool_)[h.context]
-        total += np.where(on, amount, 0.0)
+        _add_where(total, amount, np.array([kind in d for d in deductible], dtype=np.bool_), h.context)
     return total
 
 
