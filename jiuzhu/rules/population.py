@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jiuzhu.rules.dates import completed_years as ages
 from jiuzhu.rules.vocabulary import EXPENSE_KINDS, INCOME_KINDS, RELATIONS
 
 GENERATOR_VERSION = "1"
@@ -209,13 +210,10 @@ def manifest(
 
 
 def completed_years(birth_date: npt.NDArray[np.datetime64], date: dt.date) -> Ints:
-    """Age in completed years on the date (周岁): the birthday must have been reached."""
-    years = birth_date.astype("datetime64[Y]")
-    months = birth_date.astype("datetime64[M]")
-    month = months.astype(np.int64) % 12 + 1
-    day = (birth_date - months).astype(np.int64) + 1
-    not_yet = (month > date.month) | ((month == date.month) & (day > date.day))
-    return np.asarray(date.year - 1970 - years.astype(np.int64) - not_yet, dtype=np.int64)
+    """Age in completed years on the date (周岁), as the engine counts it."""
+    days = birth_date.astype("datetime64[D]").astype(np.int64)
+    on = np.full(len(days), (np.datetime64(date, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
+    return np.asarray(ages(days, on), dtype=np.int64)
 
 
 @dataclass

@@ -43,7 +43,8 @@ from jiuzhu.rules.batch.validation import (
     validate_households,
     validate_members,
 )
-from jiuzhu.rules.case import ages_on, effective_region
+from jiuzhu.rules.case import effective_region
+from jiuzhu.rules.dates import ages_on
 from jiuzhu.rules.errors import gettext_noop as _
 from jiuzhu.rules.evaluate import output_columns
 from jiuzhu.rules.parameters import ParameterContext, ParameterTree, Scalar, default_tree
