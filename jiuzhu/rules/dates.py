@@ -31,7 +31,7 @@ def ages_on(birth_days: np.ndarray, household_days: np.ndarray, household: np.nd
     A household file usually has one date (or a few): for each, the age of every possible
     birth day in the file's range is computed once and looked up, instead of turning
     millions of day numbers into calendar dates."""
-    out = np.empty(len(birth_days), dtype=np.int64)
+    out = np.empty(len(birth_days), dtype=np.int32)  # ages fit; a smaller array for millions of people
     if len(birth_days) == 0:
         return out
     low, high = int(birth_days.min()), int(birth_days.max())

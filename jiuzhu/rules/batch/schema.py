@@ -56,6 +56,18 @@ def number_column(table: pa.Table, name: str, kind: str, n: int) -> np.ndarray:
     return values
 
 
+def grade_column(table: pa.Table, n: int) -> np.ndarray:
+    """Disability grades as small integers (0 = none): int8 when the file stores integers."""
+    if "disability_grade" not in table.column_names:
+        return np.zeros(n, dtype=np.int8)
+    col = table.column("disability_grade")
+    if pa.types.is_integer(col.type):
+        col = col.fill_null(0) if col.null_count else col
+        grades: np.ndarray = col.to_numpy().astype(np.int8, copy=False)
+        return grades
+    return number_column(table, "disability_grade", "money", n).astype(np.int8)
+
+
 def bool_column(table: pa.Table, name: str, default: bool, n: int) -> np.ndarray:
     if name not in table.column_names:
         return np.full(n, default, dtype=np.bool_)

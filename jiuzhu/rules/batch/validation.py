@@ -148,9 +148,14 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
     flag(t.column("birth_date").is_null().to_numpy(zero_copy_only=False), "birth_date", _("is required"))
     flag(birth_days > household_days, "birth_date", _("is after the case date"))
     if "disability_grade" in t.column_names:
-        g = number_column(t, "disability_grade", "float", t.num_rows)
-        flag(~np.isnan(g) & ((g < 1) | (g > 10) | (g != np.round(g))), "disability_grade",
-             _("must be a whole number from 1 (most severe) to 10"))
+        column = t.column("disability_grade")
+        if pa.types.is_integer(column.type):  # whole numbers already: only the range to check
+            grades = (column.fill_null(1) if column.null_count else column).to_numpy()
+            wrong = (grades < 1) | (grades > 10)
+        else:
+            g = number_column(t, "disability_grade", "float", t.num_rows)
+            wrong = ~np.isnan(g) & ((g < 1) | (g > 10) | (g != np.round(g)))
+        flag(wrong, "disability_grade", _("must be a whole number from 1 (most severe) to 10"))
     if "health_coefficient" in t.column_names:
         h = number_column(t, "health_coefficient", "float", t.num_rows)
         flag((h < 0) | (h > 1), "health_coefficient", _("must be between 0 and 1"))
@@ -169,7 +174,7 @@ def category_bits(t: pa.Table, flag: Callable[..., None] | None = None) -> np.nd
     if "categories" not in t.column_names:
         return np.zeros(t.num_rows, dtype=np.int64)
     codes, values = encoded(t.column("categories"))
-    bits = np.zeros(len(values) + 1, dtype=np.int64)
+    bits = np.zeros(len(values) + 1, dtype=np.int32)
     unknown = np.zeros(len(values) + 1, dtype=np.bool_)
     for i, text in enumerate(values):
         for tag in (x.strip() for x in (text or "").split(",")):
