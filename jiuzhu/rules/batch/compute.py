@@ -140,10 +140,18 @@ def output_table(ids: pa.Array | pa.ChunkedArray, results: engine.Results) -> pa
     return pa.table(columns)
 
 
+def contiguous(table: pa.Table) -> pa.Table:
+    """Number and date columns in one piece, so that every later read is a view, not a copy."""
+    columns = [c.combine_chunks() if c.num_chunks > 1 and not pa.types.is_dictionary(c.type)
+               and not pa.types.is_string(c.type) else c for c in table.columns]
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
 def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
                    bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
                    known_region: RegionCheck | None = None) -> pa.Table | None:
     """Validate and compute one chunk; None if it had bad rows (they are in `bad`)."""
+    h, m = contiguous(h), contiguous(m)
     regions = encoded(h.column("region"))
     sex = encoded(m.column("sex"))
     h_ok = validate_households(h, regions, h_offset, bad, known_region)
