@@ -182,3 +182,13 @@ def test_an_amount_that_is_not_a_number_is_a_bad_row_and_null_is_zero(tmp_path: 
         run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
     assert [(r["row"], r["column"], r["reason"]) for r in caught.value.as_list()] == [
         (0, "income_rent", "must be a finite number")]
+
+
+def test_repeated_member_ids_are_found_in_large_households_and_with_many_distinct_ids() -> None:
+    import numpy as np
+
+    from jiuzhu.rules.batch.validation import _twice
+
+    household = np.repeat(np.arange(3), [9, 2, 4])
+    codes = np.array([61] * 9 + [0, 1] + [70, 71, 70, 72])  # nine times the same id; ids beyond 63 bits
+    assert np.flatnonzero(_twice(codes, household)).tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 13]

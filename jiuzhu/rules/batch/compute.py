@@ -69,11 +69,18 @@ class ContextIndex:
         offset = days - days.min() if len(days) else days
         span = int(offset.max()) + 1 if len(days) else 1
         key = (level_index * 2 + urban.astype(np.int64)) * span + offset
-        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        base = int(days.min()) if len(days) else 0
+        if len(key) and int(key.max()) < 4 * len(key):  # few, small keys: count them instead of sorting
+            present = np.bincount(key) > 0
+            unique = np.flatnonzero(present)
+            inverse = (np.cumsum(present) - 1)[key]
+        else:
+            unique, inverse = np.unique(key, return_inverse=True)
         out = np.empty(len(unique), dtype=np.int64)
-        for u, row in enumerate(first):
-            level, area = levels[level_index[row]], "urban" if urban[row] else "rural"
-            date = dt.date.fromordinal(_EPOCH + int(days[row]))
+        for u, value in enumerate(unique.tolist()):
+            group, day = divmod(value, span)
+            level, area = levels[group // 2], "urban" if group % 2 else "rural"
+            date = dt.date.fromordinal(_EPOCH + base + day)
             k = (level, date.toordinal(), area)
             if k not in self.keys:
                 self.keys[k] = len(self.contexts)

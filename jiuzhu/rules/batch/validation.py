@@ -80,19 +80,20 @@ def flagger(n: int, file: str, offset: RowMap, bad: BadRows) -> tuple[np.ndarray
 def _twice(codes: np.ndarray, household: np.ndarray) -> np.ndarray:
     """Members whose id appears earlier in the same household (members grouped by household).
 
-    With few distinct ids a bit per id is summed and or-ed per household; a household whose
-    sum and or differ has a repeated id, and only its rows are looked at one by one."""
+    With few distinct ids each id is a bit: a household whose members outnumber the bits set
+    has a repeated id, and only such households are looked at one row at a time."""
     n = len(codes)
     twice = np.zeros(n, dtype=np.bool_)
     if n == 0:
         return twice
     starts = np.flatnonzero(np.r_[True, household[1:] != household[:-1]])
-    if codes.max(initial=0) < 62 and codes.min(initial=0) >= 0:
-        bit = np.left_shift(np.int64(1), codes.astype(np.int64))
-        suspect = np.add.reduceat(bit, starts) != np.bitwise_or.reduceat(bit, starts)
+    ends = np.r_[starts[1:], n]
+    if codes.max(initial=0) < 63 and codes.min(initial=0) >= 0:
+        # A household repeats an id exactly when it has more members than distinct id bits.
+        seen_bits = np.bitwise_or.reduceat(np.left_shift(np.int64(1), codes.astype(np.int64)), starts)
+        suspect = (ends - starts) > np.bitwise_count(seen_bits)
     else:
         suspect = np.ones(len(starts), dtype=np.bool_)
-    ends = np.r_[starts[1:], n]
     for a, b in zip(starts[suspect], ends[suspect], strict=True):
         seen: set[int] = set()
         for row in range(a, b):
