@@ -126,8 +126,15 @@ class ParamArrays:
         return result
 
     def number(self, name: str, where: BoolArray | None = None) -> FloatArray:
-        """Per household; NaN where not asked for."""
-        return self.context_numbers(name, where)[self.household_context]
+        """Per household; NaN where not asked for.
+
+        When every context has the same value (one county, one date) the result is a
+        read-only broadcast view: no array of a million copies of one number is made."""
+        values = self.context_numbers(name, where)
+        if len(values) and (values == values[0]).all():
+            same: FloatArray = np.broadcast_to(values[0], self.household_context.shape)
+            return same
+        return values[self.household_context]
 
     def context_values(self, name: str, where: BoolArray | None = None, fill: Any = None) -> list[Any]:
         """Per context; `fill` where not asked for or not in force (those households are rejected)."""
