@@ -20,7 +20,6 @@ from jiuzhu.rules.parameters import NotInForce, ParameterContext, ParameterValue
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-ObjectArray = npt.NDArray[np.object_]
 
 
 def round_fen(x: FloatArray) -> FloatArray:
@@ -35,7 +34,6 @@ def round_fen(x: FloatArray) -> FloatArray:
 class Households:
     """n households; every money column in yuan per year."""
 
-    ids: ObjectArray
     context: IntArray                     # index into the parameter contexts
     income: dict[str, FloatArray]         # kind → amount; absent kinds are zero
     expense: dict[str, FloatArray]
@@ -47,7 +45,7 @@ class Households:
 
     @property
     def n(self) -> int:
-        return len(self.ids)
+        return len(self.context)
 
 
 @dataclass
@@ -55,7 +53,6 @@ class Persons:
     """m persons, each pointing at its household by position."""
 
     household: IntArray
-    ids: ObjectArray
     female: BoolArray
     age: IntArray                         # completed years on the household's date
     disability_grade: IntArray            # 0 = none, 1 (most severe) … 10
@@ -147,8 +144,3 @@ class ParamArrays:
     def is_(self, name: str, value: str) -> BoolArray:
         """Per household: does the text parameter equal `value`?"""
         return self.context_is(name, value)[self.household_context]
-
-    def parameter_values(self, variable: str, context: int = 0) -> list[ParameterValue]:
-        """The values a variable read in one context, for the trace of one case."""
-        ctx = self.contexts[context]
-        return [ctx.used[name] for name in self.used_by.get(variable, []) if name in ctx.used]

@@ -494,7 +494,6 @@ def case_arrays(cases: list[Case], tree: ParameterTree | None = None) -> CaseArr
             months_since[i] = (c.date.year - c.employment_started.year) * 12 + (
                 c.date.month - c.employment_started.month) - (c.date.day < c.employment_started.day)
     households = Households(
-        ids=np.array([c.household_id for c in cases], dtype=object),
         context=context_of,
         income={k: np.array([c.income.get(k, 0.0) for c in cases]) for k in kinds},
         expense={k: np.array([c.expenses.get(k, 0.0) for c in cases]) for k in expense_kinds},
@@ -524,7 +523,6 @@ def case_arrays(cases: list[Case], tree: ParameterTree | None = None) -> CaseArr
                 imputed_base[position[(i, item.member)]] += monthly * item.months
     persons = Persons(
         household=household_of,
-        ids=np.array([m["id"] for _i, m in rows], dtype=object),
         female=np.array([m["sex"] == "female" for _i, m in rows], dtype=np.bool_),
         age=completed_years(births, dates[household_of]) if rows else np.zeros(0, dtype=np.int64),
         disability_grade=np.array([m["disability_grade"] for _i, m in rows], dtype=np.int64),

@@ -109,7 +109,6 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
             months = (on // 10_000 - start // 10_000) * 12 + (on // 100 % 100 - start // 100 % 100)
             months_since = np.where(has, months - (on % 100 < start % 100), np.nan)
     households = Households(
-        ids=np.empty(n, dtype=object),  # the ids stay in Arrow; the kernels never need them
         context=context,
         income={kind: number_column(h, f"income_{kind}", "money", n) for kind in INCOME_KINDS
                 if f"income_{kind}" in h.column_names},
@@ -125,7 +124,6 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
         else np.full(k, np.nan)
     persons = Persons(
         household=member_household,
-        ids=np.empty(k, dtype=object),
         female=female,
         age=ages_on(birth_days, household_days, member_household),
         disability_grade=grade_column(m, k),
