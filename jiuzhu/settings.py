@@ -27,8 +27,42 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "template_partials",
+    "ninja",
+    "jiuzhu.areas",
+    "jiuzhu.accounts",
+    "jiuzhu.registry",
+    "jiuzhu.casework",
     "jiuzhu.portal",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
+# Argon2 first: new and changed passwords are hashed with it; older hashes still verify.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: five failed logins lock the username from that address for 30 minutes.
+AXES_FAILURE_LIMIT = int(os.environ.get("JIUZHU_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+# A working day; closing the browser ends the session too.
+SESSION_COOKIE_AGE = int(os.environ.get("JIUZHU_SESSION_SECONDS", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "casework:queue"
+OTP_TOTP_ISSUER = "Jiuzhu"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -37,8 +71,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jiuzhu.urls"
@@ -55,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jiuzhu.accounts.context_processors.staff_nav",
             ],
         },
     },
@@ -96,3 +133,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("JIUZHU_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))

@@ -6,5 +6,13 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("jiuzhu.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("jiuzhu.accounts.urls")),
+    path("work/", include("jiuzhu.casework.urls")),
+    path("registry/", include("jiuzhu.registry.urls")),
+    path("areas/", include("jiuzhu.areas.urls")),
+    path("api/v1/", include("jiuzhu.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "jiuzhu.accounts.views.permission_denied"
+handler404 = "jiuzhu.accounts.views.page_not_found"

@@ -29,3 +29,17 @@ def compiled_messages() -> None:
             call_command("compilemessages", verbosity=0, locale=[po.parent.parent.name for po in stale])
         setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)
         rules_i18n._catalogue.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def official_calendar(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (the live server of the browser tests among them) empty every table
+    when they end, the calendar loaded by migration 0002 included: load it again for them."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from jiuzhu.areas.calendar import load_official_calendar
+    from jiuzhu.areas.models import CalendarYear
+
+    if not CalendarYear.objects.exists():
+        load_official_calendar()

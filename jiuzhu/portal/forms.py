@@ -23,8 +23,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from jiuzhu.portal import choices
 from jiuzhu.portal.selectors import FactKinds, fact_kinds
+from jiuzhu.registry import choices
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

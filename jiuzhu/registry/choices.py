@@ -1,4 +1,4 @@
-"""The calculator's select options: the engine's vocabulary with translated labels.
+"""The engine's vocabulary with translated labels, for every form that offers it (calculator, intake).
 
 The codes come from `jiuzhu.rules.vocabulary`, so a new kind shows up here at once
 (labelled with its code until it gets a label below).

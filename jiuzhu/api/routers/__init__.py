@@ -1,0 +1,1 @@
+"""One router per resource; each stays thin: parse, call a selector or service, shape."""

@@ -1,0 +1,1 @@
+"""Casework views, thin: they read through selectors and write through services."""
