@@ -6,8 +6,11 @@
 1. Starts a throw-away PostgreSQL server (initdb in a temporary folder, as the postgres
    user when run as root, like scripts/test.sh) on --pg-port, migrates it and loads the
    demo county (`jiuzhu demo`, --households).
-2. Serves the app with the production WSGI server: gunicorn jiuzhu.wsgi -w 4 --threads 2,
-   JIUZHU_DEBUG=0, JIUZHU_ALLOWED_HOSTS=127.0.0.1 and a fresh secret key.
+2. Serves the app with the production WSGI server: gunicorn jiuzhu.wsgi -w 4 --threads 2
+   --keep-alive 5, JIUZHU_DEBUG=0, JIUZHU_ALLOWED_HOSTS=127.0.0.1 and a fresh secret key.
+   Keep-alive is longer than a user's pause between pages: with gunicorn's default of 2 s
+   the server sometimes closes an idle connection just as the client sends on it again,
+   which a browser retries unseen but locust counts as an error.
 3. Checks each page of --pages once; a page that answers 404 (not built yet) is left out
    and named, unless --strict. Then --warm-up requests, so every worker has read the
    parameters and the calendar (as after the first pages of a working day).
@@ -109,9 +112,7 @@ def _jiuzhu(args: list[str], env: dict[str, str]) -> None:
 
 
 def _demo(args: list[str], env: dict[str, str]) -> None:
-    """`jiuzhu demo`, also while the demo group is not yet listed in the `jiuzhu` command."""
-    subprocess.run([str(VENV / "python"), "-m", "jiuzhu.cli.demo", *args], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([str(VENV / "jiuzhu"), "demo", *args], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 #: The production settings, plus a log of server errors with their tracebacks (with debug
@@ -129,15 +130,17 @@ LOGGING = {
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, folder: Path, workers: int, threads: int) -> Iterator[str]:
+def gunicorn(env: dict[str, str], port: int, folder: Path, workers: int, threads: int, keep_alive: int
+             ) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     (folder / "bench_settings.py").write_text(SETTINGS_WITH_ERROR_LOG)
     env = {**env, "DJANGO_SETTINGS_MODULE": "bench_settings",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), str(ROOT), env.get("PYTHONPATH", "")]))}
     with (folder / "gunicorn.log").open("w") as output:
-        server = subprocess.Popen([str(VENV / "gunicorn"), "jiuzhu.wsgi", "-w", str(workers), "--threads", str(threads),
-                                   "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-                                  env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [str(VENV / "gunicorn"), "jiuzhu.wsgi", "-w", str(workers), "--threads", str(threads),
+                   "--keep-alive", str(keep_alive), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -204,9 +207,10 @@ def export_targets(path: Path, seed: int) -> None:
 
 
 def _check_pages(url: str, targets: dict[str, Any], pages: list[dict[str, Any]], warm_up: int) -> dict[str, int]:
-    """Sign in as the first officer and open each page once: its HTTP status. Then open
-    them `warm_up` times more, eight at a time, so that every gunicorn worker has read the
-    parameters and the calendar before the clock runs (as after a morning's first pages)."""
+    """Sign in as the first officer and open each page once: its HTTP status. Then make
+    `warm_up` requests more over different records, eight at a time, so that every
+    gunicorn worker has read the parameters, the calendar and its templates before the
+    clock runs (as after a morning's first pages)."""
     account = targets["accounts"][0]
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -216,9 +220,11 @@ def _check_pages(url: str, targets: dict[str, Any], pages: list[dict[str, Any]],
                                    "csrfmiddlewaretoken": token}).encode()
     request = urllib.request.Request(f"{url}/accounts/login/", data=form, headers={"Referer": f"{url}/accounts/login/"})
     opener.open(request, timeout=30).read()
-    paths = {page["name"]: page["path"].format(household=account["household"][0],
-                                               application=account["application"][0],
-                                               q=urllib.parse.quote(account["q"][0])) for page in pages}
+
+    def path_of(page: dict[str, Any], i: int) -> str:
+        values = {key: account[key][i % len(account[key])] for key in ("household", "application", "q")}
+        return str(page["path"]).format(household=values["household"], application=values["application"],
+                                        q=urllib.parse.quote(str(values["q"])))
 
     def status(path: str) -> int:
         try:
@@ -228,11 +234,11 @@ def _check_pages(url: str, targets: dict[str, Any], pages: list[dict[str, Any]],
         except urllib.error.HTTPError as error:
             return int(error.code)
 
-    statuses = {name: status(path) for name, path in paths.items()}
-    working = [path for name, path in paths.items() if statuses[name] == 200]
-    if working:
+    statuses = {page["name"]: status(path_of(page, 0)) for page in pages}
+    working = [page for page in pages if statuses[page["name"]] == 200]
+    if working:  # different records take different paths through the code (states, documents, …)
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(status, [working[i % len(working)] for i in range(warm_up)]))
+            list(pool.map(status, [path_of(working[i % len(working)], i // len(working)) for i in range(warm_up)]))
     return statuses
 
 
@@ -297,12 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--keep-alive", type=int, default=5,
+                        help="gunicorn's keep-alive seconds; longer than --wait's maximum (see above)")
     parser.add_argument("--pg-port", type=int, default=55433)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--pages", default=",".join(p["name"] for p in PAGES),
                         help="comma-separated page names to include (default: all)")
     parser.add_argument("--wait", default="1,3", help="seconds between a user's pages, min,max (1,3)")
-    parser.add_argument("--warm-up", type=int, default=40, help="requests before the run, to warm every worker")
+    parser.add_argument("--warm-up", type=int, default=200, help="requests before the run, to warm every worker")
     parser.add_argument("--include-ramp-up", action="store_true",
                         help="count the sign-ins and the first pages while users are still arriving")
     parser.add_argument("--strict", action="store_true", help="fail instead of leaving out a page that answers 404")
@@ -333,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                         "--seed", str(args.seed)], env=env, cwd=ROOT, check=True)
         targets = json.loads(targets_file.read_text(encoding="utf-8"))
 
-        url = stack.enter_context(gunicorn(env, args.port, folder, args.workers, args.threads))
+        url = stack.enter_context(gunicorn(env, args.port, folder, args.workers, args.threads, args.keep_alive))
         statuses = _check_pages(url, targets, pages, args.warm_up)
         missing = [p["name"] for p in pages if statuses.get(p["name"]) == 404]
         for name, status in statuses.items():
@@ -361,9 +369,9 @@ def main(argv: list[str] | None = None) -> int:
             if errors:
                 log("the server's log (last 4,000 characters):\n" + errors[-4000:])
 
-    print(f"staff pages on the demo county ({args.households} households, PostgreSQL, gunicorn "
-          f"-w {args.workers} --threads {args.threads}); demo load {load_seconds:.1f} s; "
-          f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
+    print(f"staff pages on the demo county ({args.households} households, PostgreSQL, gunicorn -w {args.workers} "
+          f"--threads {args.threads} --keep-alive {args.keep_alive}); demo load {load_seconds:.1f} s; load average "
+          f"{load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
     if missing:
         print("  left out (404, not built yet): " + ", ".join(missing))
     for line in lines:

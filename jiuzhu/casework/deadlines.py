@@ -35,9 +35,23 @@ STEP_LIMIT_FROM_ACCEPTANCE: dict[str, str] = {
 }
 
 
+#: Programmes with their own limits (特困人员认定办法: 15 + 15 working days).
+TEKUN = "tekun"
+
+
+def _step_limit_name(application: Application, state: str) -> str:
+    name = STEP_LIMIT_FROM_ACCEPTANCE[state]
+    if application.programme == TEKUN and name == "assessment_working_days":
+        return "tekun_assessment_working_days"
+    return name
+
+
 def whole_deadline(application: Application, p: ParameterContext) -> Deadline:
     assert application.accepted_on is not None
-    name = "whole_working_days_delegated" if application.delegated else "whole_working_days"
+    if application.programme == TEKUN:
+        name = "tekun_whole_working_days"
+    else:
+        name = "whole_working_days_delegated" if application.delegated else "whole_working_days"
     return add_working_days(application.accepted_on, _limit(p, name) + stopped_working_days(application))
 
 
@@ -55,7 +69,7 @@ def step_deadline(application: Application, p: ParameterContext, *, today: dt.da
         return None
     if state in STEP_LIMIT_FROM_ACCEPTANCE:
         step = add_working_days(application.accepted_on,
-                                _limit(p, STEP_LIMIT_FROM_ACCEPTANCE[state]) + stopped_working_days(application))
+                                _limit(p, _step_limit_name(application, state)) + stopped_working_days(application))
         whole = whole_deadline(application, p)
         return step if step.date <= whole.date else whole
     if state == State.NOTICE:
@@ -105,7 +119,7 @@ def recompute_provisional() -> int:
         whole = whole_deadline(application, p)
         fields = {"final_deadline": whole.date, "final_deadline_provisional": whole.provisional}
         if application.state in STEP_LIMIT_FROM_ACCEPTANCE:
-            step = add_working_days(application.accepted_on, _limit(p, STEP_LIMIT_FROM_ACCEPTANCE[application.state])
+            step = add_working_days(application.accepted_on, _limit(p, _step_limit_name(application, application.state))
                                     + stopped_working_days(application))
             step = step if step.date <= whole.date else whole
             fields.update(step_deadline=step.date, step_deadline_provisional=step.provisional)

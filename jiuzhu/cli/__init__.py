@@ -19,6 +19,7 @@ GROUPS = (
     "jiuzhu.cli.ids",
     "jiuzhu.cli.population",
     "jiuzhu.cli.audit",
+    "jiuzhu.cli.demo",
 )
 
 EPILOG = """\

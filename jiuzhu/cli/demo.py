@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(f"  {message}", flush=True)
 
-    print(f"Loading the demo county (seed {args.seed}, {args.households} households) …", flush=True)
     try:
         result = load_demo(households_count=args.households, seed=args.seed, log=log)
     except (DemoRefused, ValueError) as exc:

@@ -100,6 +100,14 @@ def test_the_audit_chain_holds_after_the_load(demo: DemoResult) -> None:
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
 
 
+def test_the_history_is_back_dated_and_the_audit_log_reads_in_order(demo: DemoResult) -> None:
+    """The services read the clock the demo sets: a year of casework, not one afternoon."""
+    oldest = Application.objects.earliest("received_at").received_at
+    assert oldest.date() < timezone.localdate() - dt.timedelta(days=300)
+    moments = list(AuditEntry.objects.order_by("id").values_list("at", flat=True))
+    assert moments == sorted(moments)
+
+
 def test_a_second_load_changes_nothing(demo: DemoResult) -> None:
     before = _totals()
     again = load_demo(households_count=HOUSEHOLDS, seed=7)

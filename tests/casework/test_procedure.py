@@ -197,3 +197,19 @@ def test_deadlines_into_a_year_without_a_schedule_are_provisional_until_it_is_en
                             source="国务院办公厅通知 2027")
     application.refresh_from_db()
     assert not application.final_deadline_provisional and not application.step_deadline_provisional
+
+
+def test_tekun_runs_on_its_own_limits_of_fifteen_plus_fifteen_working_days() -> None:
+    from jiuzhu.areas.calendar import add_working_days
+
+    staff = _staff()
+    application = _intake(staff, programmes=("tekun",))
+    services.accept(by=staff["officer"], application=application, on=MONDAY)
+    services.investigation_start(by=staff["officer"], application=application, on=MONDAY)
+    application.refresh_from_db()
+    assert application.step_deadline == add_working_days(MONDAY, 15).date
+    assert application.final_deadline == add_working_days(MONDAY, 30).date
+    dibao = _intake(staff, f.poor_family())
+    services.accept(by=staff["officer"], application=dibao, on=MONDAY)
+    dibao.refresh_from_db()
+    assert dibao.final_deadline == add_working_days(MONDAY, 20).date  # delegated to the township
