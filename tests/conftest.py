@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -43,3 +45,14 @@ def official_calendar(request: pytest.FixtureRequest) -> None:
 
     if not CalendarYear.objects.exists():
         load_official_calendar()
+
+
+@pytest.fixture
+def english(settings: Any) -> Iterator[None]:
+    """Messages in English for tests that read them: service errors outside a request, and
+    pages for a client that sends no Accept-Language (the site's default is zh-hans)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -31,7 +31,7 @@ class Area(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     level = models.CharField(_("level"), max_length=12, choices=Level.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name=_("parent"))
+                               verbose_name=_("parent area"))
     #: 城乡分类代码 (111 main urban … 220 village): decides urban or rural for villages.
     urban_rural_class = models.CharField(_("urban-rural class"), max_length=3, blank=True)
 

@@ -14,7 +14,7 @@ from jiuzhu.areas.models import CalendarDay, CalendarYear
 from tests import factories as f
 from tests.casework.test_views_lists import signed_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SCHEDULE_2027 = {
     "enter-year": "2027",

@@ -15,7 +15,7 @@ from jiuzhu.registry.models import IncomeRecord, Source
 from tests import factories as f
 from tests.casework.test_procedure import _intake, _staff, _to_notice
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _enrolled() -> tuple[dict, Enrolment]:  # type: ignore[type-arg]

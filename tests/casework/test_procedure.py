@@ -15,7 +15,7 @@ from jiuzhu.casework.models import Application, DecisionKind, State
 from jiuzhu.casework.workflow import transition
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 MONDAY = dt.date(2026, 11, 2)
 

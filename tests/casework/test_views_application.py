@@ -25,7 +25,7 @@ from jiuzhu.casework.views.intake import SESSION_KEY
 from jiuzhu.registry.models import AssetRecord, ExpenseRecord, Household, IncomeRecord, Person
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = services.today()
 
@@ -539,7 +539,8 @@ def test_malformed_posts_never_give_500(step: Any) -> None:
 
 # -- the page itself ------------------------------------------------------------------------------------------
 
-def test_the_page_shows_timeline_assessment_declared_figures_and_decision_as_stored() -> None:
+def test_the_page_shows_timeline_assessment_declared_figures_and_decision_as_stored(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LANGUAGE_CODE = "zh-hans"  # the page as a township PC shows it
     staff = _staff()
     application = _advance(staff, _intake(staff), State.APPROVED)
     decision = application.decisions.get()

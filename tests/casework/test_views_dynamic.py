@@ -12,7 +12,7 @@ from tests import factories as f
 from tests.accounts.factories import staff_client
 from tests.casework.test_dynamic import _enrolled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_an_officer_reassesses_and_an_approver_decides_the_decrease() -> None:

@@ -24,7 +24,7 @@ from jiuzhu.casework.models import Application, ChangeReport, Notice, Objection,
 from jiuzhu.registry.models import Household, IncomeRecord, Person, SensitiveView, Source
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 MONDAY = dt.date(2026, 11, 2)
 
@@ -199,7 +199,8 @@ def test_the_household_page_makes_a_bounded_number_of_queries_whatever_the_size(
         client.get(reverse("casework:household", args=[big.pk]))
 
 
-def test_the_household_page_masks_numbers_and_shows_members_facts_applications_and_history() -> None:
+def test_the_household_page_masks_numbers_and_shows_members_facts_applications_and_history(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LANGUAGE_CODE = "zh-hans"  # the page as a township PC shows it
     s = staff()
     household = _busy_household(s, 3, "王")
     Household.objects.filter(pk=household.pk).update(bank_account="6228480012345678901")
