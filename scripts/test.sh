@@ -29,8 +29,8 @@ runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
 trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1; rm -rf "$PG_DIR"' EXIT
 
 echo "== pytest on SQLite"
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+.venv/bin/pytest -q -p no:cacheprovider -n 2 "$@"
 
 echo "== pytest on PostgreSQL (the tests that use the database)"
 DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/jiuzhu" \
-  .venv/bin/pytest -q -p no:cacheprovider -m "django_db or browser" "$@"
+  .venv/bin/pytest -q -p no:cacheprovider -n 2 -m "django_db or browser" "$@"

@@ -20,14 +20,12 @@ from jiuzhu.accounts import audit
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.permissions import ensure_can
 from jiuzhu.accounts.roles import Action
-from jiuzhu.casework import deadlines, means_test
+from jiuzhu.casework import deadlines
 from jiuzhu.casework.models import Assessment, ChangeReport, Decision, DecisionKind, Enrolment
-from jiuzhu.casework.programmes import programme_info
-from jiuzhu.casework.services import add_months, review_interval, today
+from jiuzhu.casework.services import add_months, review_interval, run_means_test, today
 from jiuzhu.casework.workflow import ensure_may_handle
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.services import person_record_death
-from jiuzhu.rules.errors import InvalidCase
 
 CHANGE_KINDS = ("income", "members", "death", "assets", "other")
 
@@ -85,19 +83,10 @@ def reassess(*, by: User, enrolment: Enrolment, on: dt.date | None = None) -> As
     ensure_may_handle(by, application)
     if not enrolment.active:
         raise ValidationError(_("This benefit has stopped; there is nothing to review."))
-    case, declared = means_test.application_case(application, on)
-    try:
-        result, zh, en = means_test.evaluate(case)
-    except InvalidCase as exc:
-        raise ValidationError([f"{p.path}: {p.message()}" for p in exc.problems]) from exc
-    eligible, annual = means_test.programme_amount(result, application.programme)
-    info = programme_info(application.area_code, application.programme)
-    monthly = means_test.monthly(annual) if info is None or info.monthly else Decimal("0.00")
-    assessment = Assessment.objects.create(application=application, ran_by=by, case=case, declared_paths=declared,
-                                           result=result, explanation_zh=zh, explanation_en=en, eligible=eligible,
-                                           annual_amount=annual, monthly_amount=monthly)
+    assessment = run_means_test(by=by, application=application, on=on)
     audit.record(actor=by, action="assessment.review", obj=assessment, area=application.area_code,
-                 after={"eligible": eligible, "monthly_amount": monthly, "enrolment": enrolment.pk})
+                 after={"eligible": assessment.eligible, "monthly_amount": assessment.monthly_amount,
+                        "enrolment": enrolment.pk})
     return assessment
 
 

@@ -241,12 +241,8 @@ def visit_record(*, by: User, application: Application, visited_on: dt.date, inv
     return visit
 
 
-@transaction.atomic
-def assess(*, by: User, application: Application, on: dt.date | None = None) -> Assessment:
-    """Run the rules engine on the household file; keep everything it used and said."""
-    on = on or today()
-    if not application.visits.exists():
-        raise ValidationError(_("Record the household visit before the means test."))
+def run_means_test(*, by: User, application: Application, on: dt.date) -> Assessment:
+    """The engine on the household file as it is on `on`; everything it used and said is kept."""
     case, declared = means_test.application_case(application, on)
     try:
         result, zh, en = means_test.evaluate(case)
@@ -256,13 +252,22 @@ def assess(*, by: User, application: Application, on: dt.date | None = None) -> 
     eligible, annual = means_test.programme_amount(result, application.programme)
     info = programme_info(application.area_code, application.programme)
     monthly = means_test.monthly(annual) if info is None or info.monthly else Decimal("0.00")
+    return Assessment.objects.create(application=application, ran_by=by, case=case, declared_paths=declared,
+                                     result=result, explanation_zh=zh, explanation_en=en, eligible=eligible,
+                                     annual_amount=annual, monthly_amount=monthly)
+
+
+@transaction.atomic
+def assess(*, by: User, application: Application, on: dt.date | None = None) -> Assessment:
+    """Run the rules engine on the household file after the visit."""
+    on = on or today()
+    if not application.visits.exists():
+        raise ValidationError(_("Record the household visit before the means test."))
     transition(application, to=State.ASSESSED, by=by)
-    assessment = Assessment.objects.create(application=application, ran_by=by, case=case, declared_paths=declared,
-                                           result=result, explanation_zh=zh, explanation_en=en, eligible=eligible,
-                                           annual_amount=annual, monthly_amount=monthly)
+    assessment = run_means_test(by=by, application=application, on=on)
     audit.record(actor=by, action="assessment.create", obj=assessment, area=application.area_code,
-                 after={"eligible": eligible, "annual_amount": annual, "monthly_amount": monthly,
-                        "declared_paths": declared})
+                 after={"eligible": assessment.eligible, "annual_amount": assessment.annual_amount,
+                        "monthly_amount": assessment.monthly_amount, "declared_paths": assessment.declared_paths})
     _refresh_deadlines(application, on)
     return assessment
 
