@@ -49,9 +49,8 @@ def allowed_next(application: Application) -> dict[str, str]:
 def relatives_in(application: Application) -> list[RelativeDeclaration]:
     """Declarations naming a current member of the applying household."""
     numbers = Person.objects.filter(memberships__household=application.household_id,
-                                    memberships__end__isnull=True).values_list("id_number", flat=True)
-    return list(RelativeDeclaration.objects.filter(relative_id_number__in=list(numbers))
-                .select_related("declarant"))
+                                    memberships__end__isnull=True).values("id_number")
+    return list(RelativeDeclaration.objects.filter(relative_id_number__in=numbers))  # one query
 
 
 def ensure_may_handle(user: User, application: Application) -> None:
