@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from jiuzhu.casework.views import application, documents, intake
+from jiuzhu.casework.views.application_steps import STEPS
 
 urlpatterns: list[URLPattern] = [
     path("intake/", intake.intake_start, name="intake_start"),
@@ -13,7 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("intakes/<int:pk>/slip/", documents.missing_items_slip, name="missing_items_slip"),
     path("applications/<int:pk>/", application.application_page, name="application"),
     *[path(f"applications/<int:pk>/{step.slug}/", application.STEP_VIEWS[step.name], name=step.url_name)
-      for step in application.STEPS],
+      for step in STEPS],
     path("applications/<int:pk>/certificate/", documents.certificate, name="certificate"),
     path("applications/<int:pk>/refusal-notice/", documents.refusal_notice, name="refusal_notice"),
 ]

@@ -10,12 +10,10 @@ value typed and each message beside its field.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jiuzhu.accounts.decorators import staff_required
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
-from jiuzhu.areas.models import Area, Level
+from jiuzhu.areas.models import Area
 from jiuzhu.casework import services
 from jiuzhu.casework.forms_intake import (
     AssetForm,
@@ -42,19 +40,18 @@ from jiuzhu.casework.forms_intake import (
 from jiuzhu.casework.models import Channel, Intake
 from jiuzhu.casework.programmes import programmes_for
 from jiuzhu.casework.selectors import applications_for
+from jiuzhu.casework.views.intake_commit import commit_intake, villages_for
 from jiuzhu.registry import selectors as registry_selectors
 from jiuzhu.registry import services as registry
 from jiuzhu.registry.choices import LABELS
 from jiuzhu.registry.identity import check_resident_id, normalise_resident_id
 from jiuzhu.registry.masking import mask_id_number
-from jiuzhu.registry.models import Household, Person, Source
+from jiuzhu.registry.models import Household, Person
 
 SESSION_KEY = "intake_wizard"
 FACT_GROUPS: tuple[tuple[str, type[IncomeForm] | type[AssetForm] | type[ExpenseForm]], ...] = (
     ("income", IncomeForm), ("assets", AssetForm), ("expenses", ExpenseForm))
 #: The registry's fact category of each group of rows.
-FACT_CATEGORY = {"income": "income", "assets": "asset", "expenses": "expense"}
-AMOUNT_FIELDS = ("amount", "value", "monthly_reference", "months")
 
 
 def _user(request: HttpRequest) -> User:
@@ -71,11 +68,6 @@ def _state(request: HttpRequest) -> dict[str, Any]:
 def _save_state(request: HttpRequest, state: dict[str, Any]) -> None:
     request.session[SESSION_KEY] = state
     request.session.modified = True
-
-
-def villages_for(user: User) -> Any:
-    """The villages a new household may be put in: those inside the user's area."""
-    return Area.objects.filter(level=Level.VILLAGE, code__startswith=user.scope_code).order_by("code")
 
 
 def scoped_intake(user: User, pk: int) -> Intake:
@@ -333,7 +325,7 @@ def intake_programmes(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _step3(request, state, form, status=400)
     try:
-        intake = _commit(user, state, form)
+        intake = commit_intake(user, state, form)
     except ValidationError as exc:
         _put_problems(form, exc)
         return _step3(request, state, form, status=400)
@@ -385,67 +377,6 @@ def _put_problems(form: ProgrammesForm, exc: ValidationError) -> None:
                 form.add_error(None, message)
             else:
                 form.add_error(None, f"{path}: {message}")
-
-
-def _commit(user: User, state: dict[str, Any], form: ProgrammesForm) -> Intake:
-    """Write the household (if new), its declared facts and the intake, or nothing at all."""
-    with transaction.atomic():
-        household, people = _household(user, state)
-        _declare_facts(user, household, people, state.get("facts") or {})
-        data = form.cleaned_data
-        consents = [services.ConsentData(people[m["key"]], signature=(data.get(f"signature_{m['key']}") or "").strip(),
-                                         scan=data.get(f"scan_{m['key']}") or None)
-                    for m in form.adults]
-        return services.intake_submit(
-            by=user, household=household, applicant=people[data["applicant"]], programmes=data["programmes"],
-            channel=data["channel"], consents=consents, truth_promise=data["truth_promise"],
-            missing_items=form.missing_item_lines())
-
-
-def _household(user: User, state: dict[str, Any]) -> tuple[Household, dict[str, Person]]:
-    if state.get("household_id"):
-        household = get_object_or_404(registry_selectors.households_for(user), pk=state["household_id"])
-        members = household.memberships.filter(end__isnull=True).select_related("person")
-        return household, {f"p{m.person_id}": m.person for m in members}
-    new = state["new"]
-    area = get_object_or_404(villages_for(user), code=new["village"])
-    people: dict[str, Person] = {}
-    member_data = []
-    for i, row in enumerate(new["members"]):
-        person = Person.objects.filter(id_number=row["id_number"]).first()
-        if person is None:
-            try:
-                person = registry.person_create(by=user, area_code=area.code, data=registry.PersonData(
-                    id_number=row["id_number"], name=row["name"], sex=row["sex"],
-                    birth_date=dt.date.fromisoformat(row["birth_date"]), hukou_type=row["hukou_type"],
-                    disability_grade=row.get("disability_grade"), disability_type=row.get("disability_type") or ""))
-            except ValidationError as exc:
-                raise _prefixed(exc, f"members[{i}].") from exc
-        people[f"r{i}"] = person
-        counted = row["counted"] == "yes"
-        member_data.append(registry.MemberData(person=person, relation=row["relation"], counted=counted,
-                                               not_counted_reason="" if counted else row["not_counted_reason"]))
-    household = registry.household_create(by=user, area=area, area_type=new["area_type"], address=new["address"],
-                                          members=member_data, since=services.today())
-    return household, people
-
-
-def _declare_facts(user: User, household: Household, people: dict[str, Person], facts: dict[str, Any]) -> None:
-    for group, rows in facts.items():
-        for i, row in enumerate(rows):
-            amounts: dict[str, Any] = {name: Decimal(row[name]) for name in AMOUNT_FIELDS
-                                       if row.get(name) not in (None, "")}
-            try:
-                registry.fact_add(by=user, household=household, category=FACT_CATEGORY[group], kind=row["kind"],
-                                  person=people.get(row.get("member") or ""), source=Source.DECLARED, **amounts)
-            except ValidationError as exc:
-                raise _prefixed(exc, f"{group}[{i}].") from exc
-
-
-def _prefixed(exc: ValidationError, prefix: str) -> ValidationError:
-    if hasattr(exc, "error_dict"):
-        return ValidationError({prefix + key: value for key, value in exc.message_dict.items()})
-    return ValidationError({prefix.rstrip("."): exc.messages})
 
 
 @staff_required(Action.INTAKE)
