@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "jiuzhu.accounts",
     "jiuzhu.registry",
     "jiuzhu.casework",
+    "jiuzhu.verification",
     "jiuzhu.portal",
 ]
 

@@ -1,0 +1,184 @@
+"""The departments a county asks (DOMAIN.md §8), kept as data: one YAML file per department.
+
+A county admin adds a department by adding a file here (then `sync_departments`) or a
+`Department` row in the admin; both go through the same parsing code, so a department
+entered by hand is held to the same rules as one shipped in YAML. The loader reads every
+file and reports every problem at once (file, key, reason) instead of stopping at the
+first, so whoever edits the files fixes them in one round.
+
+No Django import: the data migration and the batch jobs use it as plain Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPARTMENTS_DIR = Path(__file__).parent / "departments"
+
+ITEM_TYPES = ("text", "number", "date", "money")
+FORMATS = ("csv", "xlsx", "json")
+#: Whom a department answers about: the adult members (assets, income, companies) or every
+#: member, children included (household registration, deaths, disability, medical claims).
+SUBJECTS = ("adults", "members")
+LANGUAGES = ("zh-hans", "en")
+_KEYS = {"id", "name", "legal_basis", "exchange_format", "answer_working_days", "asks_about", "items"}
+_ITEM_KEYS = {"name", "type", "description"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class CatalogueError(ValueError):
+    """Every problem found in the department files, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("department catalogue is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a department answers per person (a vehicle's plate, a deposit's balance)."""
+
+    name: str
+    type: str
+    description_zh: str
+    description_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type,
+                "description": {"zh-hans": self.description_zh, "en": self.description_en}}
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    id: str
+    name_zh: str
+    name_en: str
+    legal_basis: str
+    exchange_format: str
+    answer_working_days: int
+    asks_about: str
+    items: tuple[Item, ...]
+
+
+def _is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isidentifier() and value.islower()
+
+
+def _text(raw: Any, file: str, key: str, problems: list[Problem]) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        problems.append(Problem(file, key, "must be non-empty text"))
+        return ""
+    return raw.strip()
+
+
+def _bilingual(raw: Any, file: str, key: str, problems: list[Problem]) -> tuple[str, str]:
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(file, key, "must have a zh-hans and an en text"))
+        return "", ""
+    for extra in sorted(set(raw) - set(LANGUAGES), key=str):
+        problems.append(Problem(file, f"{key}.{extra}", "unknown language (zh-hans, en)"))
+    return (_text(raw.get("zh-hans"), file, f"{key}.zh-hans", problems),
+            _text(raw.get("en"), file, f"{key}.en", problems))
+
+
+def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items") -> tuple[Item, ...]:
+    """The items a department answers; used for YAML files and for `Department.items` alike."""
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(file, key, "must be a non-empty list of items"))
+        return ()
+    items: list[Item] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(Problem(file, where, "must be a mapping with name, type and description"))
+            continue
+        for extra in sorted(set(entry) - _ITEM_KEYS, key=str):
+            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description)"))
+        name = entry.get("name")
+        if not _is_identifier(name):
+            problems.append(Problem(file, f"{where}.name", "must be a lower-case identifier such as plate"))
+        elif name in seen:
+            problems.append(Problem(file, f"{where}.name", f"“{name}” is listed twice"))
+        else:
+            seen.add(str(name))
+        kind = entry.get("type")
+        if kind not in ITEM_TYPES:
+            problems.append(Problem(file, f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}, not {kind!r}"))
+        zh, en = _bilingual(entry.get("description"), file, f"{where}.description", problems)
+        items.append(Item(str(name), str(kind), zh, en))
+    return tuple(items)
+
+
+def parse_department(raw: Any, file: str, problems: list[Problem], expected_id: str | None = None
+                     ) -> DepartmentSpec | None:
+    """One department from its mapping; None (with problems added) when anything is wrong."""
+    before = len(problems)
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(file, "(file)", "must be a mapping of department keys"))
+        return None
+    for missing in sorted(_KEYS - set(raw)):
+        problems.append(Problem(file, missing, "is missing"))
+    for extra in sorted(set(raw) - _KEYS, key=str):
+        problems.append(Problem(file, str(extra), "unknown key"))
+    dept_id = raw.get("id")
+    if "id" in raw and not _is_identifier(dept_id):
+        problems.append(Problem(file, "id", "must be a lower-case identifier such as vehicles"))
+    elif expected_id is not None and dept_id is not None and dept_id != expected_id:
+        problems.append(Problem(file, "id", f"must match the file name ({expected_id}), not {dept_id!r}"))
+    name_zh, name_en = _bilingual(raw.get("name"), file, "name", problems) if "name" in raw else ("", "")
+    legal_basis = _text(raw.get("legal_basis"), file, "legal_basis", problems) if "legal_basis" in raw else ""
+    fmt = raw.get("exchange_format")
+    if "exchange_format" in raw and fmt not in FORMATS:
+        problems.append(Problem(file, "exchange_format", f"must be one of {', '.join(FORMATS)}, not {fmt!r}"))
+    days = raw.get("answer_working_days")
+    if "answer_working_days" in raw and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60):
+        problems.append(Problem(file, "answer_working_days",
+                                f"must be a whole number of working days 1–60, not {days!r}"))
+    subject = raw.get("asks_about")
+    if "asks_about" in raw and subject not in SUBJECTS:
+        problems.append(Problem(file, "asks_about", f"must be one of {', '.join(SUBJECTS)}, not {subject!r}"))
+    items = parse_items(raw.get("items"), file, problems) if "items" in raw else ()
+    if len(problems) > before:
+        return None
+    return DepartmentSpec(id=str(dept_id), name_zh=name_zh, name_en=name_en, legal_basis=legal_basis,
+                          exchange_format=str(fmt), answer_working_days=int(str(days)), asks_about=str(subject),
+                          items=items)
+
+
+def load_departments(root: Path | str | None = None) -> dict[str, DepartmentSpec]:
+    """Every `*.yaml` under `root` (the shipped catalogue by default), keyed by id.
+
+    Raises CatalogueError listing every problem of every file."""
+    folder = Path(root) if root is not None else DEPARTMENTS_DIR
+    problems: list[Problem] = []
+    found: dict[str, DepartmentSpec] = {}
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        problems.append(Problem(str(folder), "(folder)", "holds no department files (*.yaml)"))
+    for path in files:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problems.append(Problem(path.name, "(file)", f"is not readable YAML: {exc}"))
+            continue
+        spec = parse_department(raw, path.name, problems, expected_id=path.stem)
+        if spec is not None:
+            found[spec.id] = spec
+    if problems:
+        raise CatalogueError(problems)
+    return found

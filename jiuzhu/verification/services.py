@@ -1,0 +1,219 @@
+"""Writes of the verification app: the department catalogue, requests (only with consent)
+and the outgoing request files (DOMAIN.md §7–8).
+
+Every request says who asked what about whom and why, in the row and in the audit log;
+no request is made about a person whose consent is not on the application's intake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiuzhu.accounts import audit
+from jiuzhu.accounts.models import User
+from jiuzhu.accounts.permissions import ensure_can
+from jiuzhu.accounts.roles import Action
+from jiuzhu.areas.calendar import add_working_days
+from jiuzhu.casework.models import Application, Consent
+from jiuzhu.registry.models import Person
+from jiuzhu.verification import catalogue
+from jiuzhu.verification.models import Department, RequestBatch, Status, VerificationRequest
+
+#: Columns of every request file, in this order (docs/verification_exchange.md).
+COLUMNS = ("request_id", "id_number", "name", "birth_date", "sex", "area_code", "items")
+ADULT_AGE = 18
+
+
+def export_formats() -> tuple[str, ...]:
+    """Formats this installation can write: Excel needs the xlsxwriter package."""
+    try:
+        import xlsxwriter  # noqa: F401
+    except ImportError:
+        return ("csv", "json")
+    return ("csv", "xlsx", "json")
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    created: list[str]
+    updated: list[str]
+
+
+def _fields(spec: catalogue.DepartmentSpec) -> dict[str, Any]:
+    return {"name_zh": spec.name_zh, "name_en": spec.name_en, "legal_basis": spec.legal_basis,
+            "exchange_format": spec.exchange_format, "answer_working_days": spec.answer_working_days,
+            "asks_about": spec.asks_about, "items": [item.as_dict() for item in spec.items]}
+
+
+@transaction.atomic
+def sync_departments(root: str | None = None) -> SyncResult:
+    """Bring the `Department` table in line with the YAML files: create what is new, update
+    what changed, leave alone departments added in the admin. Running it twice changes
+    nothing the second time (and audits nothing)."""
+    specs = catalogue.load_departments(root)
+    created: list[str] = []
+    updated: list[str] = []
+    for spec in specs.values():
+        wanted = _fields(spec)
+        department = Department.objects.filter(code=spec.id).first()
+        if department is None:
+            department = Department.objects.create(code=spec.id, **wanted)
+            created.append(spec.id)
+            audit.record(actor=None, action="verification.department_create", obj=department,
+                         after=audit.snapshot(department))
+            continue
+        before = audit.snapshot(department)
+        if all(getattr(department, name) == value for name, value in wanted.items()):
+            continue
+        for name, value in wanted.items():
+            setattr(department, name, value)
+        department.full_clean()
+        department.save()
+        updated.append(spec.id)
+        audit.record(actor=None, action="verification.department_update", obj=department, before=before,
+                     after=audit.snapshot(department))
+    return SyncResult(created, updated)
+
+
+def _persons_asked(application: Application, department: Department, on: dt.date) -> list[Person]:
+    members = application.household.memberships.filter(end__isnull=True, counted=True).select_related("person")
+    persons = [m.person for m in members]
+    if department.asks_about == "adults":
+        persons = [p for p in persons if p.age_on(on) >= ADULT_AGE]
+    return persons
+
+
+def _missing_consents(application: Application, persons: Iterable[Person], on: dt.date) -> list[Person]:
+    """Whose consent is missing before these persons may be asked about. An adult consents
+    for themself; a child is covered by the consent of every counted adult member (§7)."""
+    consented = set(Consent.objects.filter(intake_id=application.intake_id).values_list("person_id", flat=True))
+    asked = list(persons)
+    needed = {p.pk: p for p in asked if p.age_on(on) >= ADULT_AGE}
+    if any(p.age_on(on) < ADULT_AGE for p in asked):
+        members = application.household.memberships.filter(end__isnull=True, counted=True).select_related("person")
+        needed.update({m.person_id: m.person for m in members if m.person.age_on(on) >= ADULT_AGE})
+    return sorted((p for pk, p in needed.items() if pk not in consented), key=lambda p: p.pk)
+
+
+def _next_request_id(department: Department, on: dt.date, used: set[str]) -> str:
+    prefix = f"VR-{department.code}-{on:%Y%m%d}-"
+    taken = VerificationRequest.objects.filter(request_id__startswith=prefix).count() + len(used)
+    while True:
+        taken += 1
+        candidate = f"{prefix}{taken:05d}"
+        if candidate not in used and not VerificationRequest.objects.filter(request_id=candidate).exists():
+            used.add(candidate)
+            return candidate
+
+
+@transaction.atomic
+def request_verification(*, by: User, application: Application, departments: Iterable[Department], reason: str,
+                         on: dt.date | None = None) -> list[VerificationRequest]:
+    """发起核对: one request per person asked about per department, pending until exported.
+
+    Refused whole, naming each person, when any consent is missing; a person already asked
+    by an open request of the same department and application is not asked twice."""
+    on = on or timezone.localdate()
+    household = application.household
+    ensure_can(by, Action.ASSESS, household.area_id)
+    chosen = list(departments)
+    problems: dict[str, list[str]] = {}
+    if not reason.strip():
+        problems["reason"] = [_("say why the household is checked")]
+    if not chosen:
+        problems["departments"] = [_("choose at least one department")]
+    inactive = [d.name for d in chosen if not d.active]
+    if inactive:
+        problems.setdefault("departments", []).append(
+            _("no longer asked: %(names)s") % {"names": "、".join(inactive)})
+    asked = {d.pk: _persons_asked(application, d, on) for d in chosen}
+    everyone = {p.pk: p for persons in asked.values() for p in persons}
+    missing = _missing_consents(application, everyone.values(), on)
+    if missing:
+        problems["consents"] = [_("%(name)s has given no consent to verification") % {"name": p.name}
+                                for p in missing]
+    if problems:
+        raise ValidationError(problems)
+    open_ = set(VerificationRequest.objects.filter(application=application, status__in=[Status.PENDING, Status.SENT])
+                .values_list("department_id", "person_id"))
+    used: set[str] = set()
+    created: list[VerificationRequest] = []
+    for department in chosen:
+        for person in asked[department.pk]:
+            if (department.pk, person.pk) in open_:
+                continue
+            request = VerificationRequest.objects.create(
+                request_id=_next_request_id(department, on, used), department=department, person=person,
+                household=household, application=application, area_code=household.area_id, requested_by=by,
+                reason=reason.strip())
+            audit.record(actor=by, action="verification.request", obj=request, area=household.area_id,
+                         after={"request_id": request.request_id, "department": department.code,
+                                "person": person.pk, "application": application.pk,
+                                "items": department.item_names},
+                         reason=request.reason)
+            created.append(request)
+    return created
+
+
+def _rows(requests: list[VerificationRequest], department: Department) -> list[dict[str, Any]]:
+    items = department.item_names
+    return [{"request_id": r.request_id, "id_number": r.person.id_number, "name": r.person.name,
+             "birth_date": r.person.birth_date.isoformat(), "sex": r.person.sex, "area_code": r.area_code,
+             "items": items} for r in requests]
+
+
+def _encode(rows: list[dict[str, Any]], fmt: str) -> bytes:
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+    frame = pl.DataFrame(rows, schema={name: (pl.List(pl.String) if name == "items" else pl.String)
+                                       for name in COLUMNS})
+    if fmt == "csv":
+        # CSV has no lists: the item names are joined with ";" (no item name holds one).
+        frame = frame.with_columns(pl.col("items").list.join(";"))
+        return frame.write_csv().encode("utf-8")
+    frame = frame.with_columns(pl.col("items").list.join(";"))
+    buffer = io.BytesIO()
+    frame.write_excel(buffer, worksheet="requests")
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def export_requests(*, by: User, department: Department, fmt: str, on: dt.date | None = None
+                    ) -> tuple[RequestBatch, bytes]:
+    """The request file for one department: every pending request in the user's area, marked
+    sent, with the answer due `answer_working_days` working days after today."""
+    on = on or timezone.localdate()
+    ensure_can(by, Action.ASSESS, by.scope_code)
+    if fmt not in export_formats():
+        raise ValidationError({"fmt": [_("“%(fmt)s” files cannot be written here; choose one of %(formats)s")
+                                       % {"fmt": fmt, "formats": ", ".join(export_formats())}]})
+    requests = list(VerificationRequest.objects.select_for_update()
+                    .filter(department=department, status=Status.PENDING, area_code__startswith=by.scope_code)
+                    .select_related("person").order_by("request_id"))
+    if not requests:
+        raise ValidationError(_("There are no pending requests to %(department)s in your area.")
+                              % {"department": department.name})
+    content = _encode(_rows(requests, department), fmt)
+    due = add_working_days(on, department.answer_working_days).date
+    batch = RequestBatch.objects.create(department=department, area_code=by.scope_code, created_by=by,
+                                        file_name="", format=fmt, row_count=len(requests))
+    batch.file_name = f"{department.code}-{on:%Y%m%d}-{batch.pk}.{fmt}"
+    batch.save(update_fields=["file_name"])
+    sent_at = timezone.now()
+    VerificationRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
+        status=Status.SENT, sent_at=sent_at, due_on=due, batch=batch)
+    audit.record(actor=by, action="verification.export", obj=batch, area=by.scope_code,
+                 after={"department": department.code, "file_name": batch.file_name, "format": fmt,
+                        "due_on": due, "requests": [r.request_id for r in requests]})
+    return batch, content
