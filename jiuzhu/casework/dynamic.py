@@ -22,7 +22,7 @@ from jiuzhu.accounts.permissions import ensure_can
 from jiuzhu.accounts.roles import Action
 from jiuzhu.casework import deadlines
 from jiuzhu.casework.models import Assessment, ChangeReport, Decision, DecisionKind, Enrolment
-from jiuzhu.casework.services import add_months, review_interval, run_means_test, today
+from jiuzhu.casework.services import add_months, decision_from, review_interval, run_means_test, today
 from jiuzhu.casework.workflow import ensure_may_handle
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.services import person_record_death
@@ -136,13 +136,8 @@ def review_decide(*, by: User, enrolment: Enrolment, assessment: Assessment, rea
     elif enrolment.gradual_exit_until:
         enrolment.review_due = enrolment.gradual_exit_until
     enrolment.save()
-    parameters = [entry for t in assessment.result.get("trace", []) for entry in t.get("parameters", [])]
-    decision = Decision.objects.create(
-        application=application, household=enrolment.household, kind=kind, assessment=assessment,
-        case=assessment.case, result=assessment.result, parameters=parameters,
-        explanation_zh=assessment.explanation_zh, explanation_en=assessment.explanation_en,
-        annual_amount=monthly * 12, monthly_amount=monthly, reasons=reasons, decided_by=by,
-        effective_from=enrolment.end_month if kind == DecisionKind.STOP else next_month)
+    decision = decision_from(assessment, kind=kind, by=by, reasons=reasons, monthly=monthly, annual=monthly * 12,
+                             effective_from=enrolment.end_month if kind == DecisionKind.STOP else next_month)
     ChangeReport.objects.filter(household=enrolment.household, handled=False).update(handled=True)
     audit.record(actor=by, action=f"decision.{kind}", obj=decision, area=application.area_code, before=before,
                  after={**audit.snapshot(enrolment), "decision": decision.pk, "kind": kind}, reason=reasons)

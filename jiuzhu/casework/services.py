@@ -394,22 +394,30 @@ def decide(*, by: User, application: Application, approve: bool, reasons: str,
         raise ValidationError(problems)
     assert assessment is not None
     transition(application, to=State.APPROVED if approve else State.REFUSED, by=by, reason=reasons)
-    next_month = (on.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    parameters = [entry for t in assessment.result.get("trace", []) for entry in t.get("parameters", [])]
-    decision = Decision.objects.create(
-        application=application, household=application.household,
-        kind=DecisionKind.APPROVE if approve else DecisionKind.REFUSE, assessment=assessment,
-        case=assessment.case, result=assessment.result, parameters=parameters,
-        explanation_zh=assessment.explanation_zh, explanation_en=assessment.explanation_en,
-        annual_amount=assessment.annual_amount if approve else Decimal("0.00"),
-        monthly_amount=assessment.monthly_amount if approve else Decimal("0.00"),
-        reasons=reasons, decided_by=by, effective_from=next_month if approve else None)
+    decision = decision_from(assessment, kind=DecisionKind.APPROVE if approve else DecisionKind.REFUSE, by=by,
+                             reasons=reasons,
+                             monthly=assessment.monthly_amount if approve else Decimal("0.00"),
+                             annual=assessment.annual_amount if approve else Decimal("0.00"),
+                             effective_from=add_months(on.replace(day=1), 1) if approve else None)
     audit.record(actor=by, action="decision.create", obj=decision, area=application.area_code,
                  after={"kind": decision.kind, "annual_amount": decision.annual_amount,
                         "monthly_amount": decision.monthly_amount, "effective_from": decision.effective_from},
                  reason=reasons)
     _refresh_deadlines(application, on)
     return decision
+
+
+def decision_from(assessment: Assessment, *, kind: str, by: User, reasons: str, monthly: Decimal, annual: Decimal,
+                  effective_from: dt.date | None) -> Decision:
+    """A decision carries the assessment it rests on whole: case, result, the parameters the
+    trace used and the explanation, so it can be shown exactly as it was made."""
+    application = assessment.application
+    parameters = [entry for t in assessment.result.get("trace", []) for entry in t.get("parameters", [])]
+    return Decision.objects.create(
+        application=application, household=application.household, kind=kind, assessment=assessment,
+        case=assessment.case, result=assessment.result, parameters=parameters,
+        explanation_zh=assessment.explanation_zh, explanation_en=assessment.explanation_en,
+        annual_amount=annual, monthly_amount=monthly, reasons=reasons, decided_by=by, effective_from=effective_from)
 
 
 def review_interval(application: Application, on: dt.date) -> tuple[str, int]:

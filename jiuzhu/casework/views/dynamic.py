@@ -16,18 +16,8 @@ from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.casework import dynamic
 from jiuzhu.casework.forms_dynamic import ReviewDecisionForm
+from jiuzhu.casework.forms_lists import add_service_errors
 from jiuzhu.casework.models import Assessment, DecisionKind, Enrolment
-
-
-def _apply_errors(form: object, exc: ValidationError) -> None:
-    from django import forms
-
-    assert isinstance(form, forms.Form)
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _user(request: HttpRequest) -> User:
@@ -88,7 +78,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
                                       reasons=form.cleaned_data["reasons"],
                                       employment=form.cleaned_data["employment"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
