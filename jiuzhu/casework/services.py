@@ -44,7 +44,7 @@ from jiuzhu.casework.models import (
     Visit,
 )
 from jiuzhu.casework.programmes import programme_info
-from jiuzhu.casework.workflow import ensure_may_handle, relatives_in, transition
+from jiuzhu.casework.workflow import ensure_may_handle, relatives_of, transition
 from jiuzhu.registry.masking import mask_name
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.selectors import current_members
@@ -120,7 +120,7 @@ def intake_submit(*, by: User, household: Household, applicant: Person, programm
     for item in missing_items or []:
         if item.strip():
             MissingItem.objects.create(intake=intake, description=item.strip())
-    flagged = bool(relatives_in_household(household))
+    flagged = bool(relatives_of(household.pk))
     received = timezone.now()
     for code in programmes:
         application = Application.objects.create(
@@ -132,11 +132,6 @@ def intake_submit(*, by: User, household: Household, applicant: Person, programm
                  after={"programmes": programmes, "channel": channel, "missing_items": missing_items or [],
                         "consents": sorted(given)})
     return intake
-
-
-def relatives_in_household(household: Household) -> list[RelativeDeclaration]:
-    numbers = [m.person.id_number for m in household.memberships.filter(end__isnull=True).select_related("person")]
-    return list(RelativeDeclaration.objects.filter(relative_id_number__in=numbers))
 
 
 @transaction.atomic
@@ -498,10 +493,3 @@ def relative_declare(*, by: User, area_code: str, declarant: User | None, declar
     audit.record(actor=by, action="relative.declare", obj=declaration, area=area_code,
                  after={**audit.snapshot(declaration), "flagged_applications": ids})
     return declaration
-
-
-def ensure_flag_current(application: Application) -> None:
-    """Applications entered before a declaration are flagged too (idempotent)."""
-    if not application.relative_flag and relatives_in(application):
-        Application.objects.filter(pk=application.pk).update(relative_flag=True)
-        application.relative_flag = True

@@ -46,11 +46,15 @@ def allowed_next(application: Application) -> dict[str, str]:
     return TRANSITIONS.get(application.state, {})
 
 
-def relatives_in(application: Application) -> list[RelativeDeclaration]:
-    """Declarations naming a current member of the applying household."""
-    numbers = Person.objects.filter(memberships__household=application.household_id,
+def relatives_of(household_id: int) -> list[RelativeDeclaration]:
+    """Declarations naming a current member of the household."""
+    numbers = Person.objects.filter(memberships__household=household_id,
                                     memberships__end__isnull=True).values("id_number")
     return list(RelativeDeclaration.objects.filter(relative_id_number__in=numbers))  # one query
+
+
+def relatives_in(application: Application) -> list[RelativeDeclaration]:
+    return relatives_of(application.household_id)
 
 
 def ensure_may_handle(user: User, application: Application) -> None:
