@@ -50,6 +50,9 @@ class Intake(models.Model):
     truth_promise = models.BooleanField(_("promise of truth signed"), default=False)
     #: Programme facts asked by the catalogue: {"household": {...}, "members": {person_id: {...}}}.
     facts = models.JSONField(_("programme facts"), default=dict, blank=True)
+    #: The consents to verification signed at this window visit; they outlive the intake.
+    consents = models.ManyToManyField("verification.Consent", related_name="intakes", blank=True,
+                                      verbose_name=_("consents to verification"))
 
 
 class Application(Versioned):
@@ -121,19 +124,6 @@ class MissingItem(models.Model):
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="missing_items")
     description = models.CharField(_("missing item"), max_length=200)
     received_on = models.DateField(_("received on"), null=True, blank=True)
-
-
-class Consent(models.Model):
-    """Consent to verification (授权核对) of one adult member: a scan or a recorded signature."""
-
-    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="consents")
-    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="consents")
-    scan = models.FileField(_("scan"), upload_to="consents/%Y/%m/", blank=True)
-    signature = models.TextField(_("recorded signature"), blank=True)
-    given_on = models.DateField(_("given on"))
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["intake", "person"], name="one_consent_per_member")]
 
 
 class Visit(models.Model):

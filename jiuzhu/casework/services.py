@@ -29,7 +29,6 @@ from jiuzhu.casework.models import (
     Assessment,
     Channel,
     ClockStop,
-    Consent,
     Decision,
     DecisionKind,
     Enrolment,
@@ -50,6 +49,7 @@ from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.selectors import current_members
 from jiuzhu.rules.errors import InvalidCase
 from jiuzhu.rules.parameters import ParameterContext, default_tree
+from jiuzhu.verification.services import consent_record
 
 
 def today() -> dt.date:
@@ -114,9 +114,9 @@ def intake_submit(*, by: User, household: Household, applicant: Person, programm
         raise ValidationError(problems)
     intake = Intake.objects.create(household=household, channel=channel, entered_by=by, applicant=applicant,
                                    truth_promise=True, facts=facts or {})
-    for consent in given.values():
-        Consent.objects.create(intake=intake, person=consent.person, signature=consent.signature,
-                               scan=consent.scan or "", given_on=on)
+    intake.consents.set([consent_record(by=by, household=household, person=consent.person,
+                                        signature=consent.signature, scan=consent.scan, on=on)
+                         for consent in given.values()])
     for item in missing_items or []:
         if item.strip():
             MissingItem.objects.create(intake=intake, description=item.strip())

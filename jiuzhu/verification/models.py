@@ -54,6 +54,30 @@ class Department(models.Model):
         return [item["name"] for item in self.items]
 
 
+class Consent(models.Model):
+    """授权核对: a person's written consent that the departments of §8 may be asked about them
+    for this household. Held here, not on an intake, because periodic re-verification of an
+    enrolled household relies on the same consent long after the intake; withdrawing it
+    stops further requests."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="consents",
+                               verbose_name=_("person"))
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="consents",
+                                  verbose_name=_("household"))
+    scan = models.FileField(_("scan"), upload_to="consents/%Y/%m/", blank=True)
+    signature = models.TextField(_("recorded signature"), blank=True)
+    given_on = models.DateField(_("given on"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent to verification")
+        verbose_name_plural = _("consents to verification")
+        indexes = [models.Index(fields=["household", "person"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.household}"
+
+
 class Status(models.TextChoices):
     PENDING = "pending", _("pending")
     SENT = "sent", _("sent")
@@ -86,8 +110,9 @@ class VerificationRequest(models.Model):
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="verification_requests")
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT,
                                   related_name="verification_requests")
-    application = models.ForeignKey("casework.Application", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="verification_requests")
+    #: The case that asked, e.g. "application:12" or "review:3": casework sits above this app,
+    #: so it is named, not linked.
+    reference = models.CharField(_("case reference"), max_length=40, blank=True, db_index=True)
     #: Copied from the household so scoped queries need no join.
     area_code = models.CharField(max_length=12, db_index=True)
     requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")

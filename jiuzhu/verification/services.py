@@ -2,7 +2,8 @@
 and the outgoing request files (DOMAIN.md §7–8).
 
 Every request says who asked what about whom and why, in the row and in the audit log;
-no request is made about a person whose consent is not on the application's intake.
+no request is made about a person whose consent to verification for that household is
+not on file (and not withdrawn).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from jiuzhu.accounts.models import User
 from jiuzhu.accounts.permissions import ensure_can
 from jiuzhu.accounts.roles import Action
 from jiuzhu.areas.calendar import add_working_days
-from jiuzhu.casework.models import Application, Consent
-from jiuzhu.registry.models import Person
+from jiuzhu.registry.models import Household, Person
 from jiuzhu.verification import catalogue
-from jiuzhu.verification.models import Department, RequestBatch, Status, VerificationRequest
+from jiuzhu.verification.models import Consent, Department, RequestBatch, Status, VerificationRequest
 
 #: Columns of every request file, in this order (docs/verification_exchange.md).
 COLUMNS = ("request_id", "id_number", "name", "birth_date", "sex", "area_code", "items")
@@ -86,23 +86,43 @@ def sync_departments(root: str | None = None) -> SyncResult:
     return SyncResult(created, updated)
 
 
-def _persons_asked(application: Application, department: Department, on: dt.date) -> list[Person]:
-    members = application.household.memberships.filter(end__isnull=True, counted=True).select_related("person")
-    persons = [m.person for m in members]
+def consent_record(*, by: User, household: Household, person: Person, signature: str = "", scan: Any = None,
+                   on: dt.date | None = None) -> Consent:
+    """授权核对: record one person's consent for this household (a scan or a recorded signature).
+    Called inside the caller's transaction (the intake); audited with the household's area."""
+    ensure_can(by, Action.INTAKE, household.area_id)
+    if not (signature.strip() or scan):
+        raise ValidationError({"consents": [_("%(name)s: a consent needs a scan or a recorded signature")
+                                            % {"name": person.name}]})
+    consent = Consent.objects.create(person=person, household=household, signature=signature.strip(),
+                                     scan=scan or "", given_on=on or timezone.localdate())
+    audit.record(actor=by, action="consent.create", obj=consent, area=household.area_id,
+                 after={"person": person.pk, "household": household.pk, "given_on": consent.given_on,
+                        "scan": bool(consent.scan), "signature": bool(consent.signature)})
+    return consent
+
+
+def _counted_members(household: Household) -> list[Person]:
+    members = household.memberships.filter(end__isnull=True, counted=True).select_related("person")
+    return [m.person for m in members]
+
+
+def _persons_asked(household: Household, department: Department, on: dt.date) -> list[Person]:
+    persons = _counted_members(household)
     if department.asks_about == "adults":
         persons = [p for p in persons if p.age_on(on) >= ADULT_AGE]
     return persons
 
 
-def _missing_consents(application: Application, persons: Iterable[Person], on: dt.date) -> list[Person]:
+def _missing_consents(household: Household, persons: Iterable[Person], on: dt.date) -> list[Person]:
     """Whose consent is missing before these persons may be asked about. An adult consents
     for themself; a child is covered by the consent of every counted adult member (§7)."""
-    consented = set(Consent.objects.filter(intake_id=application.intake_id).values_list("person_id", flat=True))
+    consented = set(Consent.objects.filter(household=household, withdrawn_on__isnull=True)
+                    .values_list("person_id", flat=True))
     asked = list(persons)
     needed = {p.pk: p for p in asked if p.age_on(on) >= ADULT_AGE}
     if any(p.age_on(on) < ADULT_AGE for p in asked):
-        members = application.household.memberships.filter(end__isnull=True, counted=True).select_related("person")
-        needed.update({m.person_id: m.person for m in members if m.person.age_on(on) >= ADULT_AGE})
+        needed.update({p.pk: p for p in _counted_members(household) if p.age_on(on) >= ADULT_AGE})
     return sorted((p for pk, p in needed.items() if pk not in consented), key=lambda p: p.pk)
 
 
@@ -118,14 +138,14 @@ def _next_request_id(department: Department, on: dt.date, used: set[str]) -> str
 
 
 @transaction.atomic
-def request_verification(*, by: User, application: Application, departments: Iterable[Department], reason: str,
-                         on: dt.date | None = None) -> list[VerificationRequest]:
+def request_verification(*, by: User, household: Household, departments: Iterable[Department], reason: str,
+                         reference: str = "", on: dt.date | None = None) -> list[VerificationRequest]:
     """发起核对: one request per person asked about per department, pending until exported.
 
+    `reference` names the case that asks ("application:12", "reverification:3").
     Refused whole, naming each person, when any consent is missing; a person already asked
-    by an open request of the same department and application is not asked twice."""
+    by an open request of the same department is not asked twice."""
     on = on or timezone.localdate()
-    household = application.household
     ensure_can(by, Action.ASSESS, household.area_id)
     chosen = list(departments)
     problems: dict[str, list[str]] = {}
@@ -137,15 +157,15 @@ def request_verification(*, by: User, application: Application, departments: Ite
     if inactive:
         problems.setdefault("departments", []).append(
             _("no longer asked: %(names)s") % {"names": "、".join(inactive)})
-    asked = {d.pk: _persons_asked(application, d, on) for d in chosen}
+    asked = {d.pk: _persons_asked(household, d, on) for d in chosen}
     everyone = {p.pk: p for persons in asked.values() for p in persons}
-    missing = _missing_consents(application, everyone.values(), on)
+    missing = _missing_consents(household, everyone.values(), on)
     if missing:
         problems["consents"] = [_("%(name)s has given no consent to verification") % {"name": p.name}
                                 for p in missing]
     if problems:
         raise ValidationError(problems)
-    open_ = set(VerificationRequest.objects.filter(application=application, status__in=[Status.PENDING, Status.SENT])
+    open_ = set(VerificationRequest.objects.filter(household=household, status__in=[Status.PENDING, Status.SENT])
                 .values_list("department_id", "person_id"))
     used: set[str] = set()
     created: list[VerificationRequest] = []
@@ -155,11 +175,11 @@ def request_verification(*, by: User, application: Application, departments: Ite
                 continue
             request = VerificationRequest.objects.create(
                 request_id=_next_request_id(department, on, used), department=department, person=person,
-                household=household, application=application, area_code=household.area_id, requested_by=by,
+                household=household, reference=reference, area_code=household.area_id, requested_by=by,
                 reason=reason.strip())
             audit.record(actor=by, action="verification.request", obj=request, area=household.area_id,
                          after={"request_id": request.request_id, "department": department.code,
-                                "person": person.pk, "application": application.pk,
+                                "person": person.pk, "reference": reference,
                                 "items": department.item_names},
                          reason=request.reason)
             created.append(request)

@@ -18,7 +18,7 @@ from jiuzhu.accounts.decorators import needs_two_factor
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Role
 from jiuzhu.casework import services
-from jiuzhu.casework.models import Application, Consent, Intake, MissingItem, State
+from jiuzhu.casework.models import Application, Intake, MissingItem, State
 from jiuzhu.casework.views import application_urls
 from jiuzhu.casework.views.application import STEPS
 from jiuzhu.casework.views.intake import SESSION_KEY
@@ -195,7 +195,8 @@ def test_the_wizard_creates_household_persons_facts_two_applications_and_consent
     assert ExpenseRecord.objects.filter(household=household).count() == 1
     assert sorted(intake.applications.values_list("programme", flat=True)) == ["dibao", "temporary_expenditure"]
     assert set(intake.applications.values_list("state", flat=True)) == {State.RECEIVED}
-    consents = {c.person.name: c for c in Consent.objects.filter(intake=intake)}
+    consents = {c.person.name: c for c in intake.consents.all()}
+    assert all(c.household_id == household.pk for c in consents.values())
     assert set(consents) == {"王大明", "李秀兰"}
     assert consents["王大明"].signature == "王大明"
     assert consents["李秀兰"].scan.name.endswith(".pdf")

@@ -62,11 +62,11 @@ def test_every_migration_of_ours_reverses_and_applies_again(tmp_path: Path) -> N
 
     database = tmp_path / "reverse.sqlite3"
     assert jiuzhu("migrate", "--no-input", database=database).returncode == 0
-    for app in ("casework", "registry", "admin", "axes", "otp_totp", "accounts", "areas"):
+    for app in ("verification", "casework", "registry", "admin", "axes", "otp_totp", "accounts", "areas"):
         reversed_ = jiuzhu("migrate", app, "zero", "--no-input", database=database)
         assert reversed_.returncode == 0, (app, reversed_.stderr)
     tables = {row[0] for row in sqlite3.connect(database).execute("select name from sqlite_master where type='table'")}
-    assert not {t for t in tables if t.split("_")[0] in ("casework", "registry", "accounts", "areas")}
+    assert not {t for t in tables if t.split("_")[0] in ("verification", "casework", "registry", "accounts", "areas")}
     again = jiuzhu("migrate", "--no-input", database=database)
     assert again.returncode == 0, again.stderr
     assert jiuzhu("makemigrations", "--check", "--dry-run", database=database).returncode == 0

@@ -15,7 +15,7 @@ from django.http import Http404
 from jiuzhu.accounts import audit
 from jiuzhu.accounts.models import AuditEntry
 from jiuzhu.accounts.roles import Role
-from jiuzhu.casework.models import Application, Consent
+from jiuzhu.casework.models import Application
 from jiuzhu.verification import selectors, services
 from jiuzhu.verification.models import Department, Status, VerificationRequest
 from tests import factories as f
@@ -31,9 +31,13 @@ def _department(code: str) -> Department:
     return Department.objects.get(code=code)
 
 
+def _case(application: Application) -> dict[str, Any]:
+    return {"household": application.household, "reference": f"application:{application.pk}"}
+
+
 def _requested(staff: dict[str, Any], *codes: str) -> tuple[Application, list[VerificationRequest]]:
     application = _intake(staff)
-    requests = services.request_verification(by=staff["officer"], application=application,
+    requests = services.request_verification(by=staff["officer"], **_case(application),
                                              departments=[_department(c) for c in codes], reason="低保申请核对",
                                              on=BEFORE_NATIONAL_DAY)
     return application, requests
@@ -42,9 +46,9 @@ def _requested(staff: dict[str, Any], *codes: str) -> tuple[Application, list[Ve
 def test_no_request_without_the_consent_of_the_person_asked_about() -> None:
     staff = _staff()
     application = _intake(staff)
-    Consent.objects.filter(intake=application.intake, person__name="李秀兰").delete()
+    application.intake.consents.filter(person__name="李秀兰").update(withdrawn_on=BEFORE_NATIONAL_DAY)
     with pytest.raises(ValidationError, match="李秀兰 has given no consent to verification") as caught:
-        services.request_verification(by=staff["officer"], application=application,
+        services.request_verification(by=staff["officer"], **_case(application),
                                       departments=[_department("vehicles"), _department("public_security")],
                                       reason="低保申请核对", on=BEFORE_NATIONAL_DAY)
     assert caught.value.message_dict["consents"] == ["李秀兰 has given no consent to verification"]
@@ -60,7 +64,7 @@ def test_requests_go_to_adults_or_every_member_as_the_department_asks_and_are_au
         by_department.setdefault(r.department.code, set()).add(r.person.name)
     # A child is asked about under the consent of the household's adults.
     assert by_department == {"vehicles": {"王大明", "李秀兰"}, "public_security": {"王大明", "李秀兰", "王小明"}}
-    assert all(r.status == Status.PENDING and r.application == application for r in requests)
+    assert all(r.status == Status.PENDING and r.reference == f"application:{application.pk}" for r in requests)
     assert requests[0].request_id == "VR-vehicles-20260929-00001"
     assert len({r.request_id for r in requests}) == 5
     entries = AuditEntry.objects.filter(action="verification.request")
@@ -73,7 +77,7 @@ def test_requests_go_to_adults_or_every_member_as_the_department_asks_and_are_au
 def test_asking_again_while_a_request_is_open_adds_nothing() -> None:
     staff = _staff()
     application, first = _requested(staff, "vehicles")
-    again = services.request_verification(by=staff["officer"], application=application,
+    again = services.request_verification(by=staff["officer"], **_case(application),
                                           departments=[_department("vehicles")], reason="再次核对",
                                           on=BEFORE_NATIONAL_DAY)
     assert len(first) == 2
@@ -85,7 +89,7 @@ def test_a_user_of_another_township_does_not_find_the_household() -> None:
     stranger = f.user(Role.TOWNSHIP_OFFICER, f.OTHER_TOWNSHIP)
     application = _intake(staff)
     with pytest.raises(Http404):
-        services.request_verification(by=stranger, application=application, departments=[_department("banks")],
+        services.request_verification(by=stranger, **_case(application), departments=[_department("banks")],
                                       reason="核对")
     assert not VerificationRequest.objects.exists()
 
@@ -94,7 +98,7 @@ def test_a_village_worker_may_not_request_verification() -> None:
     staff = _staff()
     application = _intake(staff)
     with pytest.raises(PermissionDenied):
-        services.request_verification(by=staff["worker"], application=application,
+        services.request_verification(by=staff["worker"], **_case(application),
                                       departments=[_department("banks")], reason="核对")
 
 
