@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jiuzhu.registry",
     "jiuzhu.casework",
     "jiuzhu.verification",
+    "jiuzhu.api",
     "jiuzhu.portal",
 ]
 
@@ -137,3 +138,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("JIUZHU_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
+# DCI social-registry exchange (jiuzhu/api/dci): our signing key (made on first use, mode 0600),
+# the sender id partners know us by, and how far apart two clocks may be before a message is stale.
+DCI_PRIVATE_KEY_PATH = Path(os.environ.get("JIUZHU_DCI_PRIVATE_KEY", str(BASE_DIR / "var" / "dci_ed25519.pem")))
+DCI_SENDER_ID = os.environ.get("JIUZHU_DCI_SENDER_ID", "jiuzhu")
+DCI_MAX_CLOCK_SKEW_SECONDS = int(os.environ.get("JIUZHU_DCI_MAX_CLOCK_SKEW_SECONDS", "300"))

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("jiuzhu.accounts.urls")),
     path("work/", include("jiuzhu.casework.urls")),
     path("registry/", include("jiuzhu.registry.urls")),
+    path("verification/centre/", include("jiuzhu.verification.urls_centre")),
+    path("verification/", include("jiuzhu.verification.urls")),
     path("areas/", include("jiuzhu.areas.urls")),
     path("api/v1/", include("jiuzhu.api.urls")),
     path("admin/", admin.site.urls),

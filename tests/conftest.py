@@ -36,7 +36,8 @@ def compiled_messages() -> None:
 @pytest.fixture(autouse=True)
 def official_calendar(request: pytest.FixtureRequest) -> None:
     """Transactional tests (the live server of the browser tests among them) empty every table
-    when they end, the calendar loaded by migration 0002 included: load it again for them."""
+    when they end, the calendar and the departments loaded by migrations included: load them
+    again for them."""
     if not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db")
@@ -45,6 +46,11 @@ def official_calendar(request: pytest.FixtureRequest) -> None:
 
     if not CalendarYear.objects.exists():
         load_official_calendar()
+    from jiuzhu.verification.models import Department
+    from jiuzhu.verification.services import sync_departments
+
+    if not Department.objects.exists():  # seeded by a migration, emptied like the calendar
+        sync_departments()
 
 
 @pytest.fixture

@@ -40,6 +40,12 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("casework:overdue", _("Overdue"), Action.VIEW),
     # Translators: 复核
     NavEntry("casework:reviews", _("Reviews"), Action.REVIEW),
+    # Translators: 核对 (household economic-status verification with other departments)
+    NavEntry("verification:index", _("Verification"), Action.ASSESS),
+    # Translators: 核查发现 (what the cross-checks found)
+    NavEntry("verification_centre:findings", _("Cross-check findings"), Action.VIEW),
+    # Translators: 核对部门目录
+    NavEntry("verification_centre:departments", _("Departments"), Action.ADMIN_DEPARTMENTS),
     # Translators: 近亲属备案
     NavEntry("casework:relatives", _("Relatives register"), Action.DECLARE_RELATIVES),
     # Translators: 工作日历

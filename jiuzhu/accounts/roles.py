@@ -39,6 +39,7 @@ class Action(models.TextChoices):
     DECLARE_RELATIVES = "declare_relatives", _("keep the relatives register")
     ADMIN_CALENDAR = "admin_calendar", _("keep the working-day calendar")
     ADMIN_USERS = "admin_users", _("manage users")
+    ADMIN_DEPARTMENTS = "admin_departments", _("keep the catalogue of departments asked in verification")
     READ_AUDIT = "read_audit", _("read the audit log")
 
 
@@ -53,7 +54,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.TOWNSHIP_APPROVER: frozenset(_TOWNSHIP | {_A.DECIDE}),
     # The county decides where approval is not delegated and visits flagged cases.
     Role.COUNTY_SUPERVISOR: frozenset(_TOWNSHIP | {_A.DECIDE, _A.READ_AUDIT}),
-    Role.COUNTY_ADMIN: frozenset({_A.VIEW, _A.ADMIN_CALENDAR, _A.ADMIN_USERS, _A.DECLARE_RELATIVES, _A.READ_AUDIT}),
+    Role.COUNTY_ADMIN: frozenset({_A.VIEW, _A.ADMIN_CALENDAR, _A.ADMIN_USERS, _A.ADMIN_DEPARTMENTS,
+                                  _A.DECLARE_RELATIVES, _A.READ_AUDIT}),
     Role.AUDITOR: frozenset({_A.VIEW, _A.READ_AUDIT}),
 }
 

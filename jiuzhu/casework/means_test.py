@@ -19,7 +19,8 @@ from jiuzhu.registry.checks import identity_check, known_region
 from jiuzhu.registry.models import Household, Membership, Source
 from jiuzhu.rules.evaluate import evaluate_case
 
-_SOURCE_RANK: dict[str, int] = {Source.VERIFIED: 0, Source.VISIT: 1, Source.DECLARED: 2}
+#: An officer's override (with its written reason) wins over everything, then department records.
+_SOURCE_RANK: dict[str, int] = {Source.OVERRIDE: -1, Source.VERIFIED: 0, Source.VISIT: 1, Source.DECLARED: 2}
 
 
 def member_key(membership: Membership) -> str:
@@ -32,8 +33,14 @@ def _best_facts(facts: list[Any]) -> list[Any]:
     for fact in facts:
         if not fact.superseded:
             groups[(fact.kind, fact.person_id)].append(fact)
+    # An officer's override for the household as a whole (no member) sets the kind's figure
+    # for everyone: the members' own figures of that kind step aside.
+    whole = {kind for (kind, person), group in groups.items()
+             if person is None and any(f.source == Source.OVERRIDE for f in group)}
     chosen: list[Any] = []
-    for group in groups.values():
+    for (kind, person), group in groups.items():
+        if kind in whole and person is not None:
+            continue
         best = min(_SOURCE_RANK[f.source] for f in group)
         chosen.extend(f for f in group if _SOURCE_RANK[f.source] == best)
     return sorted(chosen, key=lambda f: f.pk)

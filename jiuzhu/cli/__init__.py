@@ -19,6 +19,8 @@ GROUPS = (
     "jiuzhu.cli.ids",
     "jiuzhu.cli.population",
     "jiuzhu.cli.audit",
+    "jiuzhu.cli.dci",
+    "jiuzhu.cli.verification",
     "jiuzhu.cli.demo",
 )
 

@@ -92,6 +92,8 @@ def _print_summary(counts: dict[str, int], states: dict[str, int]) -> None:
     print(f"  {c['applications']} applications: " + ", ".join(f"{state} {n}" for state, n in states.items()))
     print(f"  {c['overdue']} overdue, {c['clock_stopped']} with the clock stopped, {c['relative_flagged']} flagged "
           f"as relatives of staff, {c['reviews_due_30_days']} enrolments due for review within 30 days")
+    print(f"  {c['verification_requests']} verification requests answered by the fake departments, "
+          f"{c['verification_findings']} findings (see the verification page)")
 
 
 def _print_accounts(result: DemoResult, url: str) -> None:

@@ -8,6 +8,7 @@ and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 from collections import Counter
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -25,12 +27,19 @@ from jiuzhu.accounts.roles import Role
 from jiuzhu.areas.models import Area, Level
 from jiuzhu.areas.services import load_divisions
 from jiuzhu.casework.models import Application, Enrolment, Notice, RelativeDeclaration
-from jiuzhu.demo import cases, households, people
+from jiuzhu.demo import cases, households, people, verification
 from jiuzhu.demo.staff import DemoAccount, create_accounts, demo_accounts
 from jiuzhu.registry.models import Household, Person
+from jiuzhu.verification.models import Finding, VerificationRequest
 
 COUNTY = "220882"
 DIVISIONS_FILE = Path(__file__).resolve().parent.parent / "areas" / "data" / "areas_220882.csv"
+
+
+def department_files_dir() -> Path:
+    """Where the fake departments' answer files (and planted.json) of the demo round are kept."""
+    return Path(os.environ.get("JIUZHU_DEMO_DEPARTMENTS", str(Path(settings.BASE_DIR) / "var" / "demo_departments")))
+
 DEFAULT_HOUSEHOLDS = 2000
 DEFAULT_SEED = 2026
 #: The share of households with an application, as in a county's caseload over a year.
@@ -53,6 +62,7 @@ class DemoResult:
     counts: dict[str, int]
     states: dict[str, int]
     accounts: list[DemoAccount] = field(default_factory=list)
+    verification: verification.VerificationRound | None = None  # the demo's verification round, when loaded now
 
 
 def already_loaded() -> dict[str, Any] | None:
@@ -76,6 +86,8 @@ def current_counts(today: dt.date) -> tuple[dict[str, int], dict[str, int]]:
         "relative_flagged": Application.objects.filter(relative_flag=True).count(),
         "relatives_declared": RelativeDeclaration.objects.count(),
         "notices": Notice.objects.count(),
+        "verification_requests": VerificationRequest.objects.count(),
+        "verification_findings": Finding.objects.count(),
         "reviews_due_30_days": Enrolment.objects.filter(active=True,
                                                         review_due__lte=today + dt.timedelta(days=30)).count(),
         "users": User.objects.count(),
@@ -123,7 +135,7 @@ def _staff_for(rng: random.Random, story: cases.Scenario, village: str, by_area:
 
 
 def load_demo(*, households_count: int = DEFAULT_HOUSEHOLDS, seed: int = DEFAULT_SEED,
-              log: Callable[[str], None] | None = None) -> DemoResult:
+              log: Callable[[str], None] | None = None, department_files: Path | None = None) -> DemoResult:
     """Load the demo county, or report that it is already there. Raises DemoRefused on a
     database with other households, ValueError when `households_count` is too small for
     one application of every kind."""
@@ -185,12 +197,22 @@ def load_demo(*, households_count: int = DEFAULT_HOUSEHOLDS, seed: int = DEFAULT
         cases.play(cases.events_of(stories), today, now)
         say(f"casework: {len(stories)} households' applications in {time.perf_counter() - tick:.1f} s")
 
+        tick = time.perf_counter()
+        round_ = verification.run_round(county=COUNTY, today=today, seed=seed,
+                                        out=department_files or department_files_dir())
+        say(f"verification: {round_.requests} requests, {len(round_.files)} department files imported, findings "
+            + ", ".join(f"{k} {v}" for k, v in round_.findings.items())
+            + f"; {round_.reviews_opened} reviews opened in {time.perf_counter() - tick:.1f} s")
+        say("verification against the planted problems: " + ", ".join(
+            f"{name} {s['hits']}/{s['planted']} found, precision {s['precision']:.2f}"
+            for name, s in round_.scores.items()))
+
         counts, states = current_counts(today)
         audit.record(actor=None, action=MARKER, object_type="areas.area", object_id=COUNTY, area=COUNTY,
                      after={"seed": seed, "households": households_count, "counts": counts, "states": states},
                      reason="demo county (made-up data; not for real cases)")
     refresh_statistics()
-    return DemoResult(True, seed, time.perf_counter() - started, counts, states, accounts)
+    return DemoResult(True, seed, time.perf_counter() - started, counts, states, accounts, round_)
 
 
 def refresh_statistics() -> None:

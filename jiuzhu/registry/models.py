@@ -43,6 +43,7 @@ class Source(models.TextChoices):
     DECLARED = "declared", _("declared by the household")
     VERIFIED = "verified", _("verified with department records")
     VISIT = "visit", _("seen on the household visit")
+    OVERRIDE = "override", _("set by an officer, with a written reason")
 
 
 class Versioned(models.Model):
@@ -144,6 +145,8 @@ class Fact(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     #: A fact replaced by a newer one stays in the file, out of the means test.
     superseded = models.BooleanField(_("superseded"), default=False)
+    #: Why an officer set this figure over the verified one (source "override").
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         abstract = True

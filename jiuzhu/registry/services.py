@@ -267,3 +267,23 @@ def sensitive_shown(*, by: User, field: str, area_code: str, person: Person | No
     SensitiveView.objects.create(user=by, person=person, household=household, field=field)
     audit.record(actor=by, action="sensitive.show", obj=person or household, area=area_code,
                  after={"field": field})
+
+
+@transaction.atomic
+def fact_override(*, by: User, household: Household, category: str, kind: str, amount: Decimal, reason: str,
+                  person: Person | None = None) -> IncomeRecord | AssetRecord | ExpenseRecord:
+    """An officer sets the figure the means test uses for one kind (and member) over what the
+    departments verified, e.g. a deposit that is a medical loan paid out the next week. The
+    written reason is required, kept on the fact and in the audit log; the verified figure
+    stays in the file beside it."""
+    ensure_can(by, Action.ASSESS, household.area_id)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("write why the verified figure is set aside")]})
+    figure = "value" if category == "asset" else "amount"
+    fact = fact_add(by=by, household=household, category=category, kind=kind, person=person,
+                    source=Source.OVERRIDE, source_detail=by.username[:100], supersede=True, **{figure: amount})
+    fact.reason = reason.strip()
+    fact.save(update_fields=["reason"])
+    audit.record(actor=by, action=f"{category}.override", obj=fact, area=household.area_id,
+                 after=audit.snapshot(fact), reason=fact.reason)
+    return fact

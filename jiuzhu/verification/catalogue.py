@@ -27,7 +27,13 @@ FORMATS = ("csv", "xlsx", "json")
 SUBJECTS = ("adults", "members")
 LANGUAGES = ("zh-hans", "en")
 _KEYS = {"id", "name", "legal_basis", "exchange_format", "answer_working_days", "asks_about", "items"}
-_ITEM_KEYS = {"name", "type", "description"}
+_ITEM_KEYS = {"name", "type", "description", "fact"}
+#: Where an answered item goes in the household file: `asset.deposit`, `income.pension.monthly`
+#: (monthly amounts are stored per year, ×12), `expense.medical_out_of_pocket`, or a person's
+#: `person.death_date` / `person.disability_grade`. Items without one are kept in the answer
+#: only (plates, account numbers) or feed the cross-checks (homes, companies).
+FACT_RECORDS = ("income", "asset", "expense", "person")
+PERSON_FIELDS = ("death_date", "disability_grade")
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,49 @@ class Item:
     type: str
     description_zh: str
     description_en: str
+    fact: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type,
-                "description": {"zh-hans": self.description_zh, "en": self.description_en}}
+        out: dict[str, Any] = {"name": self.name, "type": self.type,
+                               "description": {"zh-hans": self.description_zh, "en": self.description_en}}
+        if self.fact:
+            out["fact"] = self.fact
+        return out
+
+
+@dataclass(frozen=True)
+class FactTarget:
+    """A parsed `fact`: which record and kind an item becomes, and whether it is monthly."""
+
+    record: str
+    kind: str
+    monthly: bool = False
+
+
+def fact_target(fact: str) -> FactTarget | None:
+    if not fact:
+        return None
+    parts = fact.split(".")
+    return FactTarget(parts[0], parts[1], len(parts) == 3 and parts[2] == "monthly")
+
+
+def _fact_problem(raw: Any, item_type: Any) -> str | None:
+    """Why a `fact` value is wrong, or None. Kinds come from the engine's vocabulary."""
+    from jiuzhu.rules import vocabulary as v
+
+    if not isinstance(raw, str):
+        return "must be text such as asset.deposit"
+    parts = raw.split(".")
+    kinds = {"income": v.INCOME_KINDS, "asset": v.ASSET_KINDS, "expense": v.EXPENSE_KINDS, "person": PERSON_FIELDS}
+    if len(parts) not in (2, 3) or parts[0] not in kinds:
+        return f"must be <record>.<kind>[.monthly] with record one of {', '.join(FACT_RECORDS)}, not {raw!r}"
+    if parts[1] not in kinds[parts[0]]:
+        return f"“{parts[1]}” is not a kind of {parts[0]} ({', '.join(kinds[parts[0]])})"
+    if len(parts) == 3 and (parts[2] != "monthly" or parts[0] != "income"):
+        return "only income items may end in .monthly"
+    if parts[0] in ("income", "asset", "expense") and item_type != "money":
+        return "only money items become income, assets or expenses"
+    return None
 
 
 @dataclass(frozen=True)
@@ -108,7 +153,7 @@ def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items"
             problems.append(Problem(file, where, "must be a mapping with name, type and description"))
             continue
         for extra in sorted(set(entry) - _ITEM_KEYS, key=str):
-            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description)"))
+            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description, fact)"))
         name = entry.get("name")
         if not _is_identifier(name):
             problems.append(Problem(file, f"{where}.name", "must be a lower-case identifier such as plate"))
@@ -120,7 +165,10 @@ def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items"
         if kind not in ITEM_TYPES:
             problems.append(Problem(file, f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}, not {kind!r}"))
         zh, en = _bilingual(entry.get("description"), file, f"{where}.description", problems)
-        items.append(Item(str(name), str(kind), zh, en))
+        fact = entry.get("fact", "")
+        if "fact" in entry and (reason := _fact_problem(fact, kind)) is not None:
+            problems.append(Problem(file, f"{where}.fact", reason))
+        items.append(Item(str(name), str(kind), zh, en, str(fact or "")))
     return tuple(items)
 
 
@@ -182,3 +230,71 @@ def load_departments(root: Path | str | None = None) -> dict[str, DepartmentSpec
     if problems:
         raise CatalogueError(problems)
     return found
+
+
+CROSSCHECKS_FILE = Path(__file__).parent / "crosschecks.yaml"
+
+
+@dataclass(frozen=True)
+class DiscoveryRule:
+    list: str
+    department: str
+    item: str
+    at_most: float | None = None
+    at_least: float | None = None
+
+    def holds(self, value: float) -> bool:
+        return ((self.at_most is None or value <= self.at_most)
+                and (self.at_least is None or value >= self.at_least))
+
+
+@dataclass(frozen=True)
+class CrosscheckRules:
+    exclusive_programmes: tuple[tuple[str, str], ...]
+    discovery: tuple[DiscoveryRule, ...]
+
+
+def load_crosscheck_rules(path: Path | str | None = None) -> CrosscheckRules:
+    """The cross-check rules file, checked like the department files (every problem at once)."""
+    file = Path(path) if path is not None else CROSSCHECKS_FILE
+    problems: list[Problem] = []
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogueError([Problem(file.name, "(file)", f"is not readable YAML: {exc}")]) from exc
+    if not isinstance(raw, Mapping):
+        raise CatalogueError([Problem(file.name, "(file)", "must be a mapping")])
+    for extra in sorted(set(raw) - {"exclusive_programmes", "discovery"}, key=str):
+        problems.append(Problem(file.name, str(extra), "unknown key"))
+    pairs: list[tuple[str, str]] = []
+    for i, pair in enumerate(raw.get("exclusive_programmes") or []):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_is_identifier(p) for p in pair)):
+            problems.append(Problem(file.name, f"exclusive_programmes[{i}]", "must be a pair of programme ids"))
+        else:
+            pairs.append((pair[0], pair[1]))
+    rules: list[DiscoveryRule] = []
+    for i, entry in enumerate(raw.get("discovery") or []):
+        where = f"discovery[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(Problem(file.name, where, "must be a mapping"))
+            continue
+        for extra in sorted(set(entry) - {"list", "department", "item", "at_most", "at_least"}, key=str):
+            problems.append(Problem(file.name, f"{where}.{extra}", "unknown key"))
+        for key in ("list", "department", "item"):
+            if not _is_identifier(entry.get(key)):
+                problems.append(Problem(file.name, f"{where}.{key}", "must be a lower-case identifier"))
+        bounds: dict[str, float] = {}
+        for bound in ("at_most", "at_least"):
+            value = entry.get(bound)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                bounds[bound] = float(value)
+            elif bound in entry:
+                problems.append(Problem(file.name, f"{where}.{bound}", "must be a number"))
+        if not bounds:
+            problems.append(Problem(file.name, where, "needs a number at_most or at_least"))
+            continue
+        rules.append(DiscoveryRule(str(entry.get("list")), str(entry.get("department")), str(entry.get("item")),
+                                   **bounds))
+    if problems:
+        raise CatalogueError(problems)
+    return CrosscheckRules(tuple(pairs), tuple(rules))

@@ -138,3 +138,136 @@ class VerificationRequest(models.Model):
         if self.status == Status.SENT and self.due_on is not None and self.due_on < day:
             return Status.OVERDUE
         return self.status
+
+
+class FileStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("imported")
+    REJECTED = "rejected", _("rejected")
+
+
+class AnswerFile(models.Model):
+    """One file that came back from a department: an answer to request files (rows quote a
+    request id) or a list it sends on its own (deaths, certificates, claims). Rejected files
+    are kept too, with every bad row, so the report can be shown and downloaded again."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="answer_files")
+    file_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=8, choices=FileStatus.choices)
+    #: The importing user's area: only rows about households inside it are accepted.
+    area_code = models.CharField(max_length=12, db_index=True)
+    imported_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+    #: Every bad row of a rejected file: [{"row", "column", "reason"}].
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("answer file")
+        verbose_name_plural = _("answer files")
+        ordering = ["-imported_at"]
+        constraints = [models.UniqueConstraint(fields=["department", "sha256"], condition=models.Q(status="accepted"),
+                                               name="one_import_per_file")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class LinkStatus(models.TextChoices):
+    LINKED = "linked", _("linked")
+    TO_CONFIRM = "to_confirm", _("to confirm")
+    UNMATCHED = "unmatched", _("no registered person")
+    CONFIRMED = "confirmed", _("confirmed by an officer")
+    REJECTED = "rejected", _("rejected by an officer")
+
+
+class Answer(models.Model):
+    """核对结果: one row of a department's file, as received, and the person it was linked to.
+
+    The row is kept whole (`values`) so the verification report shows what the department
+    said; the household file gets verified facts only from rows linked or confirmed."""
+
+    file = models.ForeignKey(AnswerFile, on_delete=models.PROTECT, related_name="answers")
+    row = models.PositiveIntegerField(_("row"))
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="answers")
+    request = models.ForeignKey(VerificationRequest, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="answers")
+    #: The row's own id as the department wrote it: the request id, or a list's record id.
+    record_key = models.CharField(_("record id"), max_length=60, blank=True, db_index=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=6, blank=True)
+    found = models.BooleanField(_("record found"), default=True)
+    as_of = models.DateField(_("as of"))
+    values = models.JSONField(_("items"), default=dict)
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="verification_answers")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="verification_answers")
+    link_method = models.CharField(_("linked by"), max_length=14, blank=True)
+    match_weight = models.FloatField(_("match weight"), null=True, blank=True)
+    match_probability = models.FloatField(_("match probability"), null=True, blank=True)
+    link_status = models.CharField(_("link"), max_length=10, choices=LinkStatus.choices, db_index=True)
+    link_reasons = models.CharField(max_length=200, blank=True)
+    applied = models.BooleanField(_("in the household file"), default=False)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["file_id", "row"]
+
+
+class Check(models.TextChoices):
+    """The cross-checks (比对) and what they found; names as `findings.py` emits them."""
+
+    DUPLICATE_HOUSEHOLD = "duplicate_household", _("enrolled through two households")
+    DUPLICATE_AREA = "duplicate_area", _("enrolled in two areas")
+    EXCLUSIVE_PROGRAMMES = "exclusive_programmes", _("in programmes that exclude each other")
+    PAID_AFTER_DEATH = "paid_after_death", _("paid after death")
+    RELATIVE_UNFLAGGED = "relative_unflagged", _("staff relative enrolled without the flag")
+    FINANCIAL_ASSETS = "financial_assets_over_limit", _("financial assets over the limit")
+    VEHICLE = "vehicle_over_cap", _("vehicle over the value cap")
+    HOMES = "homes_over_limit", _("more homes than allowed")
+    COMPANY = "company_registered", _("holds a role in a company")
+    DISCREPANCY = "discrepancy", _("declared and verified figures differ")
+    DEATH_RECORDED = "death_recorded", _("death recorded by public security")
+    ILLNESS = "illness_warning", _("illness warning: high medical costs")
+    DISCOVERY = "discovery", _("probably eligible, not assisted")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    REVIEW = "review", _("review opened")
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class Finding(models.Model):
+    """核查发现: one thing a cross-check or a re-verification found about a household.
+
+    The same finding found again on a later run is not added twice (`key`); an officer
+    dismisses it with a reason, or it opens a review of the enrolled household."""
+
+    kind = models.CharField(_("check"), max_length=28, choices=Check.choices, db_index=True)
+    key = models.CharField(max_length=200, db_index=True)
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="verification_findings")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="verification_findings")
+    area_code = models.CharField(max_length=12, db_index=True)
+    detail = models.JSONField(_("detail"), default=dict)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    found_on = models.DateField(_("found on"))
+    status = models.CharField(_("status"), max_length=10, choices=FindingStatus.choices,
+                              default=FindingStatus.OPEN, db_index=True)
+    handled_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    handled_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["-found_on", "kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.household_id})"

@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -28,7 +29,15 @@ from jiuzhu.accounts.roles import Action
 from jiuzhu.areas.calendar import add_working_days
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.verification import catalogue
-from jiuzhu.verification.models import Consent, Department, RequestBatch, Status, VerificationRequest
+from jiuzhu.verification.models import (
+    Consent,
+    Department,
+    Finding,
+    FindingStatus,
+    RequestBatch,
+    Status,
+    VerificationRequest,
+)
 
 #: Columns of every request file, in this order (docs/verification_exchange.md).
 COLUMNS = ("request_id", "id_number", "name", "birth_date", "sex", "area_code", "items")
@@ -107,14 +116,15 @@ def _counted_members(household: Household) -> list[Person]:
     return [m.person for m in members]
 
 
-def _persons_asked(household: Household, department: Department, on: dt.date) -> list[Person]:
-    persons = _counted_members(household)
+def _persons_asked(members: list[Person], department: Department, on: dt.date) -> list[Person]:
+    persons = members
     if department.asks_about == "adults":
         persons = [p for p in persons if p.age_on(on) >= ADULT_AGE]
     return persons
 
 
-def _missing_consents(household: Household, persons: Iterable[Person], on: dt.date) -> list[Person]:
+def _missing_consents(household: Household, members: list[Person], persons: Iterable[Person], on: dt.date
+                      ) -> list[Person]:
     """Whose consent is missing before these persons may be asked about. An adult consents
     for themself; a child is covered by the consent of every counted adult member (§7)."""
     consented = set(Consent.objects.filter(household=household, withdrawn_on__isnull=True)
@@ -122,19 +132,20 @@ def _missing_consents(household: Household, persons: Iterable[Person], on: dt.da
     asked = list(persons)
     needed = {p.pk: p for p in asked if p.age_on(on) >= ADULT_AGE}
     if any(p.age_on(on) < ADULT_AGE for p in asked):
-        needed.update({p.pk: p for p in _counted_members(household) if p.age_on(on) >= ADULT_AGE})
+        needed.update({p.pk: p for p in members if p.age_on(on) >= ADULT_AGE})
     return sorted((p for pk, p in needed.items() if pk not in consented), key=lambda p: p.pk)
 
 
-def _next_request_id(department: Department, on: dt.date, used: set[str]) -> str:
+def _next_request_id(department: Department, on: dt.date, used: dict[str, int]) -> str:
+    """`VR-<department>-<yyyymmdd>-<sequence>`: the day's highest sequence is read once per
+    call of `request_verification` and counted on from there."""
     prefix = f"VR-{department.code}-{on:%Y%m%d}-"
-    taken = VerificationRequest.objects.filter(request_id__startswith=prefix).count() + len(used)
-    while True:
-        taken += 1
-        candidate = f"{prefix}{taken:05d}"
-        if candidate not in used and not VerificationRequest.objects.filter(request_id=candidate).exists():
-            used.add(candidate)
-            return candidate
+    if prefix not in used:
+        last = (VerificationRequest.objects.filter(request_id__startswith=prefix).order_by("-request_id")
+                .values_list("request_id", flat=True).first())
+        used[prefix] = int(last.rsplit("-", 1)[1]) if last else 0
+    used[prefix] += 1
+    return f"{prefix}{used[prefix]:05d}"
 
 
 @transaction.atomic
@@ -157,9 +168,10 @@ def request_verification(*, by: User, household: Household, departments: Iterabl
     if inactive:
         problems.setdefault("departments", []).append(
             _("no longer asked: %(names)s") % {"names": "、".join(inactive)})
-    asked = {d.pk: _persons_asked(household, d, on) for d in chosen}
+    members = _counted_members(household)
+    asked = {d.pk: _persons_asked(members, d, on) for d in chosen}
     everyone = {p.pk: p for persons in asked.values() for p in persons}
-    missing = _missing_consents(household, everyone.values(), on)
+    missing = _missing_consents(household, members, everyone.values(), on)
     if missing:
         problems["consents"] = [_("%(name)s has given no consent to verification") % {"name": p.name}
                                 for p in missing]
@@ -167,7 +179,7 @@ def request_verification(*, by: User, household: Household, departments: Iterabl
         raise ValidationError(problems)
     open_ = set(VerificationRequest.objects.filter(household=household, status__in=[Status.PENDING, Status.SENT])
                 .values_list("department_id", "person_id"))
-    used: set[str] = set()
+    used: dict[str, int] = {}
     created: list[VerificationRequest] = []
     for department in chosen:
         for person in asked[department.pk]:
@@ -237,3 +249,82 @@ def export_requests(*, by: User, department: Department, fmt: str, on: dt.date |
                  after={"department": department.code, "file_name": batch.file_name, "format": fmt,
                         "due_on": due, "requests": [r.request_id for r in requests]})
     return batch, content
+
+
+def _detail(text: str) -> dict[str, str]:
+    """`key=value;key=value` from `findings.py` as a mapping (kept as JSON, shown as a table)."""
+    return dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+
+
+@transaction.atomic
+def findings_record(*, by: User, frame: pl.DataFrame, area_codes: dict[int, str], on: dt.date) -> list[Finding]:
+    """Store what a cross-check run found (`findings.FINDINGS` rows); a finding still open from
+    an earlier run is not added again. Returns the new ones. `area_codes` gives each
+    household's area (findings are scoped like households)."""
+    new: list[Finding] = []
+    if frame.is_empty():
+        return new
+    keys = [f"{r['check']}:{r['household_id']}:{r['person_id']}:{r['detail']}"[:200]
+            for r in frame.iter_rows(named=True)]
+    known = set(Finding.objects.filter(key__in=keys).exclude(status=FindingStatus.DISMISSED)
+                .values_list("key", flat=True))
+    for key, row in zip(keys, frame.iter_rows(named=True), strict=True):
+        if key in known:
+            continue
+        known.add(key)
+        amount = row["amount"]
+        finding = Finding.objects.create(
+            kind=row["check"], key=key, household_id=row["household_id"], person_id=row["person_id"],
+            area_code=area_codes.get(row["household_id"], by.scope_code) if row["household_id"] else by.scope_code,
+            detail=_detail(row["detail"] or ""), found_on=on,
+            amount=None if amount is None else Decimal(str(amount)).quantize(Decimal("0.01")))
+        audit.record(actor=by, action="verification.finding", obj=finding, area=finding.area_code,
+                     after={"kind": finding.kind, "household": finding.household_id, "person": finding.person_id,
+                            "detail": finding.detail, "amount": finding.amount})
+        new.append(finding)
+    return new
+
+
+@transaction.atomic
+def finding_handle(*, by: User, finding: Finding, status: str, reason: str) -> Finding:
+    """An officer dismisses a finding (with why) or marks that it opened a review."""
+    ensure_can(by, Action.REVIEW, finding.area_code)
+    if status not in (FindingStatus.DISMISSED, FindingStatus.REVIEW):
+        raise ValidationError({"status": [_("choose dismiss or review")]})
+    if status == FindingStatus.DISMISSED and not reason.strip():
+        raise ValidationError({"reason": [_("say why the finding is dismissed")]})
+    before = {"status": finding.status}
+    finding.status, finding.handled_by, finding.handled_reason = status, by, reason.strip()
+    finding.save(update_fields=["status", "handled_by", "handled_reason"])
+    audit.record(actor=by, action="verification.finding_handle", obj=finding, area=finding.area_code, before=before,
+                 after={"status": status}, reason=finding.handled_reason)
+    return finding
+
+
+@transaction.atomic
+def department_save(*, by: User, code: str, raw: dict[str, Any], department: Department | None = None) -> Department:
+    """A county admin adds a department (or changes one) without code: the fields are checked
+    by the same parser as the YAML catalogue, every problem reported at once, and audited.
+
+    `raw` holds the catalogue keys (`name` {zh-hans, en}, `legal_basis`, `exchange_format`,
+    `answer_working_days`, `asks_about`, `items`)."""
+    ensure_can(by, Action.ADMIN_DEPARTMENTS, by.scope_code)
+    problems: list[catalogue.Problem] = []
+    spec = catalogue.parse_department({"id": code, **raw}, code, problems)
+    if department is None and Department.objects.filter(code=code).exists():
+        problems.append(catalogue.Problem(code, "id", _("a department with this code exists already")))
+    if problems or spec is None:
+        by_field: dict[str, list[str]] = {}
+        for p in problems:
+            by_field.setdefault(p.key.split(".")[0].split("[")[0], []).append(f"{p.key}: {p.reason}")
+        raise ValidationError(by_field)
+    before = audit.snapshot(department) if department is not None else None
+    if department is None:
+        department = Department(code=code)
+    for name, value in _fields(spec).items():
+        setattr(department, name, value)
+    department.full_clean()
+    department.save()
+    audit.record(actor=by, action="verification.department_update" if before else "verification.department_create",
+                 obj=department, area=by.scope_code, before=before, after=audit.snapshot(department))
+    return department

@@ -33,8 +33,8 @@ def fast_passwords(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def demo(fast_passwords) -> DemoResult:  # type: ignore[no-untyped-def]
-    return load_demo(households_count=HOUSEHOLDS, seed=7)
+def demo(fast_passwords, tmp_path) -> DemoResult:  # type: ignore[no-untyped-def]
+    return load_demo(households_count=HOUSEHOLDS, seed=7, department_files=tmp_path / "departments")
 
 
 def _totals() -> dict[str, int]:
@@ -123,7 +123,9 @@ def test_the_demo_is_refused_on_a_database_that_holds_other_households(fast_pass
         load_demo(households_count=HOUSEHOLDS)
 
 
-def test_the_command_loads_once_and_prints_a_user_s_current_code(fast_passwords, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_loads_once_and_prints_a_user_s_current_code(fast_passwords, capsys, tmp_path,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    monkeypatch.setenv("JIUZHU_DEMO_DEPARTMENTS", str(tmp_path))
     assert demo_cli.main(["--households", str(HOUSEHOLDS), "--seed", "7"]) == 0
     first = capsys.readouterr().out
     assert "Demo county loaded" in first and "/accounts/login/" in first and "approver.anguang" in first
@@ -133,3 +135,15 @@ def test_the_command_loads_once_and_prints_a_user_s_current_code(fast_passwords,
     code = capsys.readouterr().out.strip()
     assert len(code) == 6 and code.isdigit()
     assert demo_cli.main(["--totp", "village.yongsheng"]) == 1
+
+
+def test_the_demo_round_finds_what_the_fake_departments_planted(demo: DemoResult) -> None:
+    """Typos linked to the right person, hidden assets and undeclared income listed as
+    discrepancies, deaths, a duplicate in another county and large medical bills found."""
+    assert demo.verification is not None and not demo.verification.rejected
+    scores = demo.verification.scores
+    for name in ("typos", "linkage", "discrepancies", "deaths", "duplicates", "illness"):
+        assert scores[name]["planted"] > 0, name
+        assert scores[name]["precision"] >= 0.99 and scores[name]["recall"] >= 0.95, (name, scores[name])
+    assert scores["discovery"]["precision"] >= 0.95 and scores["discovery"]["hits"] > 0
+    assert demo.verification.reviews_opened > 0

@@ -27,6 +27,7 @@ from jiuzhu.casework.views.queue import staff, today
 from jiuzhu.registry import selectors as registry_selectors
 from jiuzhu.registry import services as registry_services
 from jiuzhu.registry.models import Household, Membership
+from jiuzhu.verification.views import household_section
 
 HISTORY_LIMIT = 200
 
@@ -106,6 +107,7 @@ def _page(request: HttpRequest, pk: int, *, status: int = 200, **forms: Any) -> 
             "address": household.address, "area_type": household.area_type, "version": household.version}),
         "death_form": DeathForm(prefix="death", members=_living_members(household), initial={"on": on}),
         "change_form": ChangeReportForm(prefix="change", initial={"occurred_on": on}),
+        **household_section(user, household, on),
     }
     context.update(forms)
     return render(request, "casework/household.html", context, status=status)

@@ -1,0 +1,1 @@
+"""The DCI social-registry API over our registry (the server side of `jiuzhu.dci`)."""
