@@ -21,6 +21,17 @@ from jiuzhu.accounts.roles import Role
 from jiuzhu.areas.models import Area
 
 
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: by field where the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message if target or field == "__all__" else f"{field}: {message}")
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
 class SignInForm(AuthenticationForm):
     """Django's sign-in form (axes counts its failures) with browser hints for password managers."""
 

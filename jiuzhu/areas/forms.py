@@ -20,17 +20,6 @@ _LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|—|至)\s*(\d{4}-\d{2}
 MAX_RUN_DAYS = 31
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: by field where the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 def parse_days(text: str) -> list[tuple[dt.date, str]]:
     """Lines "YYYY-MM-DD name" or "YYYY-MM-DD..YYYY-MM-DD name" → (date, name) for each day."""
     days: list[tuple[dt.date, str]] = []

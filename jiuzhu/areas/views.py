@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiuzhu.accounts.decorators import staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.areas import services
-from jiuzhu.areas.forms import CalendarDayForm, CalendarYearForm, YearChoiceForm, add_service_errors
+from jiuzhu.areas.forms import CalendarDayForm, CalendarYearForm, YearChoiceForm
 from jiuzhu.areas.models import CalendarDay, CalendarYear
 
 

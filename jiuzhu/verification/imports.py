@@ -201,8 +201,9 @@ def _link(typed: pl.DataFrame, kind: str, requests: dict[str, VerificationReques
         "sex": [r["sex"] for r in rest], "area_code": [r.get("area_code") for r in rest],
     }, schema=linkage.RECORDS)
     linked = linkage.link(_person_frame(persons, areas), records)
+    by_row = {r["row"]: r for r in rest}
     for result in linked.iter_rows(named=True):
-        record = next(r for r in rest if r["row"] == result["record_key"])
+        record = by_row[result["record_key"]]
         request = requests.get(record.get("request_id") or "")
         status = result["status"]
         if request is not None and status == LinkStatus.LINKED and result["person_id"] != request.person_id:
@@ -237,9 +238,10 @@ def apply_answers(by: User, rows: list[Answer]) -> int:
             key = (row.household_id, row.person_id, target.record, target.kind, row.department.code)
             totals[key] += amount * 12 if target.monthly else amount
             detail[key] = f"{row.department.code} {row.request.request_id if row.request else row.file.file_name}"
+    households = {r.household_id: r.household for r in rows if r.household is not None}
+    persons = {r.person_id: r.person for r in rows if r.person is not None}
     for (household_id, person_id, record, kind, _code), amount in totals.items():
-        household = next(r.household for r in rows if r.household_id == household_id and r.household is not None)
-        person = next(r.person for r in rows if r.person_id == person_id and r.person is not None)
+        household, person = households[household_id], persons[person_id]
         field_name = "value" if record == "asset" else "amount"
         # A figure verified earlier for the household as a whole is replaced by the members' answers.
         registry.FACT_MODELS[record].objects.filter(household=household, person__isnull=True, kind=kind,

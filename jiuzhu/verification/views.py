@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiuzhu.accounts.decorators import staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import AuditEntry, User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.registry import selectors as registry_selectors
@@ -51,7 +52,6 @@ from jiuzhu.verification.forms import (
     ImportForm,
     OverrideForm,
     RequestForm,
-    add_service_errors,
     link_reasons,
     target_label,
 )

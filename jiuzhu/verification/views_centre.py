@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiuzhu.accounts.decorators import staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.verification import catalogue, services
@@ -35,17 +36,6 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _service_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, problems in error.message_dict.items():
-            target = name if name in form.fields else None
-            for problem in problems:
-                form.add_error(target, problem)
-    else:
-        for problem in error.messages:
-            form.add_error(None, problem)
 
 
 class FindingFilter(forms.Form):
@@ -98,7 +88,7 @@ def finding_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
             services.finding_handle(by=user, finding=finding, status=FindingStatus.DISMISSED,
                                     reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The finding is dismissed."))
             return redirect("verification_centre:findings")
@@ -166,7 +156,7 @@ def department_edit(request: HttpRequest, code: str | None = None) -> HttpRespon
         try:
             saved = services.department_save(by=user, code=str(data["code"]), raw=raw, department=department)
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
             return redirect("verification_centre:departments")

@@ -207,3 +207,18 @@ def test_an_override_for_the_whole_household_replaces_the_members_figures(tmp_pa
                            amount=Decimal("2500"), reason="两笔存款均为借款，已还")
     case, _declared = build_case(head.household, TODAY)
     assert [a["value"] for a in case["household"]["assets"] if a["kind"] == "deposit"] == [2500]
+
+
+def test_an_excel_answer_file_is_read_as_text(tmp_path: Path) -> None:
+    """Excel turns ID numbers into numbers and drops an X; the reader takes every cell as text."""
+    staff = _staff()
+    head, spouse = _sent(staff, "banks")
+    path = tmp_path / "banks.xlsx"
+    pl.DataFrame([{c: r.get(c, "") for c in BANK_COLUMNS}
+                  for r in [_row(head, bank="农业银行", account="0012", balance="66.6"), _row(spouse)]],
+                 schema=dict.fromkeys(BANK_COLUMNS, pl.String)).write_excel(path, worksheet="answers")
+    result = _import(staff, path)
+    assert result.accepted, result.problems
+    row = Answer.objects.get(row=2)
+    assert row.values == {"bank": "农业银行", "account": "0012", "balance": "66.6"}
+    assert AssetRecord.objects.get(source=Source.VERIFIED, person=head.person).value == Decimal("66.60")

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiuzhu.accounts.decorators import staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.casework import dynamic
 from jiuzhu.casework.forms_dynamic import ReviewDecisionForm
-from jiuzhu.casework.forms_lists import add_service_errors
 from jiuzhu.casework.models import Assessment, DecisionKind, Enrolment
 
 

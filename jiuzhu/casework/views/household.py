@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiuzhu.accounts.decorators import staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import AuditEntry, User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.casework import dynamic, selectors
-from jiuzhu.casework.forms_lists import ChangeReportForm, DeathForm, HouseholdEditForm, add_service_errors
+from jiuzhu.casework.forms_lists import ChangeReportForm, DeathForm, HouseholdEditForm
 from jiuzhu.casework.views.queue import staff, today
 from jiuzhu.registry import selectors as registry_selectors
 from jiuzhu.registry import services as registry_services

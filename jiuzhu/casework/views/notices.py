@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiuzhu.accounts.decorators import denial_reason, staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.casework import selectors, services
-from jiuzhu.casework.forms_lists import NoticePublishForm, ObjectionForm, add_service_errors
+from jiuzhu.casework.forms_lists import NoticePublishForm, ObjectionForm
 from jiuzhu.casework.models import Notice, NoticeEntry, NoticeKind, Objection, State
 from jiuzhu.casework.programmes import programme_info
 from jiuzhu.casework.views.queue import staff, today

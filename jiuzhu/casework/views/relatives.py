@@ -16,11 +16,12 @@ from django.views.decorators.http import require_http_methods
 
 from jiuzhu.accounts import services as account_services
 from jiuzhu.accounts.decorators import denial_reason, staff_required
+from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
 from jiuzhu.areas.models import Level
 from jiuzhu.casework import selectors, services
-from jiuzhu.casework.forms_lists import RelativeForm, add_service_errors
+from jiuzhu.casework.forms_lists import RelativeForm
 from jiuzhu.casework.views.queue import staff
 
 
