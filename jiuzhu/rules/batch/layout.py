@@ -30,7 +30,8 @@ class Layout:
         """Member rows [lo, hi) of households [start, stop), and each one's household in the slice."""
         if self.first_member is not None:
             offsets = self.first_member[start:stop + 1]
-            household = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(offsets))
+            # int32 halves what is written for millions of members (the slice never holds 2^31 households).
+            household = np.repeat(np.arange(stop - start, dtype=np.int32), np.diff(offsets))
             return int(offsets[0]), int(offsets[-1]), household
         assert self.member_household is not None
         lo, hi = np.searchsorted(self.member_household, [start, stop])
