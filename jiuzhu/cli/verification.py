@@ -2,6 +2,7 @@
 
 - `fake-departments --out DIR`: answer files for every sent request and the departments'
   own lists, in their real formats, with planted problems listed in `DIR/planted.json`;
+- `ask-online`: a department that runs a DCI social registry is asked over the API;
 - `export` / `import`: a department's request file out, an answer file in (the same
   services as the pages; a rejected file prints every bad row and exits 1);
 - `reverify`: ask again about enrolled households not verified for a year (a parameter);
@@ -48,6 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument("--out", type=Path, required=True, help="folder to write the file into")
     export.add_argument("--user", required=True, help="staff account acting")
     export.set_defaults(func=run_export)
+
+    ask = commands.add_parser("ask-online", help="ask a department that runs a DCI registry, and import its answers")
+    ask.add_argument("--department", required=True)
+    ask.add_argument("--user", required=True, help="staff account acting")
+    ask.set_defaults(func=run_ask_online)
 
     imp = commands.add_parser("import", help="import a department's answer file or list, strictly")
     imp.add_argument("file", type=Path)
@@ -142,6 +148,23 @@ def run_export(args: argparse.Namespace) -> int:
     path = args.out / batch.file_name
     path.write_bytes(content)
     print_json({"file": str(path), "rows": batch.row_count})
+    return 0
+
+
+def run_ask_online(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from jiuzhu.verification import online
+
+    user, department = _user(args.user), _department(args.department)
+    if user is None or department is None:
+        return BAD_INPUT
+    try:
+        result = online.ask_online(by=user, department=department)
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(exc)
+    print_json({"file": result.file.file_name, "counts": result.counts})
     return 0
 
 

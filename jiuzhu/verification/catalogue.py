@@ -27,7 +27,7 @@ FORMATS = ("csv", "xlsx", "json")
 SUBJECTS = ("adults", "members")
 LANGUAGES = ("zh-hans", "en")
 _KEYS = {"id", "name", "legal_basis", "exchange_format", "answer_working_days", "asks_about", "items"}
-_ITEM_KEYS = {"name", "type", "description", "fact"}
+_ITEM_KEYS = {"name", "type", "description", "fact", "dci"}
 #: Where an answered item goes in the household file: `asset.deposit`, `income.pension.monthly`
 #: (monthly amounts are stored per year, ×12), `expense.medical_out_of_pocket`, or a person's
 #: `person.death_date` / `person.disability_grade`. Items without one are kept in the answer
@@ -63,12 +63,17 @@ class Item:
     description_zh: str
     description_en: str
     fact: str = ""
+    #: Where the item is in a DCI Group record's `additional_attributes`, for departments asked
+    #: online through the social-registry API (e.g. `programmes`).
+    dci: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type,
                                "description": {"zh-hans": self.description_zh, "en": self.description_en}}
         if self.fact:
             out["fact"] = self.fact
+        if self.dci:
+            out["dci"] = self.dci
         return out
 
 
@@ -153,7 +158,7 @@ def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items"
             problems.append(Problem(file, where, "must be a mapping with name, type and description"))
             continue
         for extra in sorted(set(entry) - _ITEM_KEYS, key=str):
-            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description, fact)"))
+            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description, fact, dci)"))
         name = entry.get("name")
         if not _is_identifier(name):
             problems.append(Problem(file, f"{where}.name", "must be a lower-case identifier such as plate"))
@@ -168,7 +173,10 @@ def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items"
         fact = entry.get("fact", "")
         if "fact" in entry and (reason := _fact_problem(fact, kind)) is not None:
             problems.append(Problem(file, f"{where}.fact", reason))
-        items.append(Item(str(name), str(kind), zh, en, str(fact or "")))
+        dci = entry.get("dci", "")
+        if "dci" in entry and not _is_identifier(dci):
+            problems.append(Problem(file, f"{where}.dci", "must be the lower-case name of a DCI attribute"))
+        items.append(Item(str(name), str(kind), zh, en, str(fact or ""), str(dci or "")))
     return tuple(items)
 
 

@@ -85,7 +85,7 @@ def import_answer_file(*, by: User, department: Department, path: Path, file_nam
     if problems:
         return ImportResult(_reject(by, department, file_name, sha, typed.height, problems), problems=problems)
     with transaction.atomic():
-        return _accept(by, department, file_name, sha, typed, kind, requests)
+        return accept_rows(by, department, file_name, sha, typed, kind, requests)
 
 
 def _reject(by: User, department: Department, file_name: str, sha: str, rows: int, problems: list[Problem]
@@ -125,8 +125,10 @@ def _requests_quoted(typed: pl.DataFrame, department: Department, by: User, prob
     return found
 
 
-def _accept(by: User, department: Department, file_name: str, sha: str, typed: pl.DataFrame, kind: str,
-            requests: dict[str, VerificationRequest]) -> ImportResult:
+def accept_rows(by: User, department: Department, file_name: str, sha: str, typed: pl.DataFrame, kind: str,
+                requests: dict[str, VerificationRequest]) -> ImportResult:
+    """Store checked rows (the typed frame of `answers.check`), link them, apply the linked
+    ones; the caller holds the transaction. Files and online answers both end here."""
     stored = AnswerFile.objects.create(department=department, file_name=file_name[:200], sha256=sha,
                                        status=FileStatus.ACCEPTED, area_code=by.scope_code, imported_by=by,
                                        row_count=typed.height)

@@ -36,6 +36,10 @@ class Department(models.Model):
                                   choices=[("adults", _("adult members")), ("members", _("every member"))])
     items = models.JSONField(_("items answered"), validators=[validate_items])
     active = models.BooleanField(_("active"), default=True)
+    #: A department that runs a DCI social registry is asked online instead of by file.
+    dci_url = models.URLField(_("DCI registry address"), blank=True)
+    dci_server_id = models.CharField(_("DCI sender id of the department"), max_length=100, blank=True)
+    dci_public_key = models.TextField(_("the department's Ed25519 public key"), blank=True)
 
     class Meta:
         verbose_name = _("department")

@@ -302,7 +302,8 @@ def finding_handle(*, by: User, finding: Finding, status: str, reason: str) -> F
 
 
 @transaction.atomic
-def department_save(*, by: User, code: str, raw: dict[str, Any], department: Department | None = None) -> Department:
+def department_save(*, by: User, code: str, raw: dict[str, Any], department: Department | None = None,
+                    online: dict[str, str] | None = None) -> Department:
     """A county admin adds a department (or changes one) without code: the fields are checked
     by the same parser as the YAML catalogue, every problem reported at once, and audited.
 
@@ -313,15 +314,26 @@ def department_save(*, by: User, code: str, raw: dict[str, Any], department: Dep
     spec = catalogue.parse_department({"id": code, **raw}, code, problems)
     if department is None and Department.objects.filter(code=code).exists():
         problems.append(catalogue.Problem(code, "id", _("a department with this code exists already")))
-    if problems or spec is None:
-        by_field: dict[str, list[str]] = {}
+    online = {k: (v or "").strip() for k, v in (online or {}).items()}
+    online_problems: dict[str, list[str]] = {}
+    if any(online.values()) and not all(online.get(k) for k in ("dci_url", "dci_server_id", "dci_public_key")):
+        online_problems["dci_url"] = [_("an online department needs its DCI address, sender id and public key")]
+    if online.get("dci_public_key"):
+        from jiuzhu.dci import envelope
+
+        try:
+            envelope.load_public_key(online["dci_public_key"])
+        except ValueError as exc:
+            online_problems["dci_public_key"] = [_("not an Ed25519 public key: %(error)s") % {"error": exc}]
+    if problems or spec is None or online_problems:
+        by_field: dict[str, list[str]] = dict(online_problems)
         for p in problems:
             by_field.setdefault(p.key.split(".")[0].split("[")[0], []).append(f"{p.key}: {p.reason}")
         raise ValidationError(by_field)
     before = audit.snapshot(department) if department is not None else None
     if department is None:
         department = Department(code=code)
-    for name, value in _fields(spec).items():
+    for name, value in {**_fields(spec), **online}.items():
         setattr(department, name, value)
     department.full_clean()
     department.save()

@@ -9,6 +9,7 @@ app_name = "verification"
 urlpatterns = [
     path("", views.index, name="index"),
     path("export/", views.export, name="export"),
+    path("online/<slug:code>/", views.ask_online, name="ask_online"),
     path("import/", views.import_file, name="import"),
     path("files/<int:pk>/", views.answer_file, name="file"),
     path("files/<int:pk>/problems.csv", views.problems_csv, name="problems_csv"),

@@ -45,7 +45,7 @@ from jiuzhu.registry import services as registry_services
 from jiuzhu.registry.choices import LABELS
 from jiuzhu.registry.masking import mask_account, mask_id_number
 from jiuzhu.registry.models import Household, Person, Source
-from jiuzhu.verification import imports, selectors, services
+from jiuzhu.verification import imports, online, selectors, services
 from jiuzhu.verification.forms import (
     ConfirmForm,
     ExportForm,
@@ -313,6 +313,22 @@ def export(request: HttpRequest) -> HttpResponse:
             response["Content-Disposition"] = content_disposition_header(True, batch.file_name)
             return response
     return _index(request, export_form=form, status=400)
+
+
+@staff_required(Action.ASSESS)
+@require_POST
+def ask_online(request: HttpRequest, code: str) -> HttpResponse:
+    """Ask a department that runs a DCI registry now, instead of sending it a file."""
+    department = selectors.departments().filter(code=code).first()
+    if department is None:
+        raise Http404(_("No such department."))
+    try:
+        result = online.ask_online(by=_user(request), department=department)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("verification:index")
+    return redirect("verification:file", pk=result.file.pk)
 
 
 @contextmanager

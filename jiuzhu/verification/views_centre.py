@@ -112,6 +112,13 @@ class DepartmentForm(forms.Form):
         help_text=gettext_lazy("A list as in the catalogue files: name, type (text, number, date, money), "
                                "description {zh-hans, en}, and optionally fact (e.g. asset.deposit)."))
 
+    dci_url = forms.URLField(label=gettext_lazy("DCI registry address (asked online)"), required=False,
+                             help_text=gettext_lazy("Only for a department that runs a DCI social registry."))
+    dci_server_id = forms.CharField(label=gettext_lazy("DCI sender id of the department"), required=False,
+                                    max_length=100)
+    dci_public_key = forms.CharField(label=gettext_lazy("The department's Ed25519 public key (PEM)"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}))
+
     def clean_items(self) -> Any:
         try:
             return yaml.safe_load(self.cleaned_data["items"])
@@ -123,7 +130,9 @@ def _initial(department: Department) -> dict[str, Any]:
     return {"code": department.code, "name_zh": department.name_zh, "name_en": department.name_en,
             "legal_basis": department.legal_basis, "exchange_format": department.exchange_format,
             "answer_working_days": department.answer_working_days, "asks_about": department.asks_about,
-            "items": yaml.safe_dump(department.items, allow_unicode=True, sort_keys=False)}
+            "items": yaml.safe_dump(department.items, allow_unicode=True, sort_keys=False),
+            "dci_url": department.dci_url, "dci_server_id": department.dci_server_id,
+            "dci_public_key": department.dci_public_key}
 
 
 @staff_required(Action.VIEW)
@@ -154,7 +163,9 @@ def department_edit(request: HttpRequest, code: str | None = None) -> HttpRespon
                "exchange_format": data["exchange_format"], "answer_working_days": data["answer_working_days"],
                "asks_about": data["asks_about"], "items": data["items"]}
         try:
-            saved = services.department_save(by=user, code=str(data["code"]), raw=raw, department=department)
+            saved = services.department_save(by=user, code=str(data["code"]), raw=raw, department=department,
+                                             online={k: data[k] for k in ("dci_url", "dci_server_id",
+                                                                          "dci_public_key")})
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -100,3 +100,24 @@ def test_the_morning_queue_shows_the_night_s_illness_warnings() -> None:
     _finding(f.poor_family())
     page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="verification-alerts"' in page and "illness warning: high medical costs: 1" in page
+
+
+def test_an_online_department_needs_its_address_id_and_a_real_key() -> None:
+    from jiuzhu.dci import envelope
+
+    f.county_tree()
+    client = staff_client(f.user(Role.COUNTY_ADMIN, f.COUNTY))
+    form = {"name_zh": "民政局", "name_en": "Civil affairs", "legal_basis": "《社会救助暂行办法》第十一条",
+            "exchange_format": "csv", "answer_working_days": "10", "asks_about": "members",
+            "items": ITEMS}
+    half = client.post("/verification/centre/departments/civil_affairs/", {**form, "dci_url": "https://x.example/dci"})
+    assert half.status_code == 400 and "needs its DCI address, sender id and public key" in half.content.decode()
+    bad_key = client.post("/verification/centre/departments/civil_affairs/", {
+        **form, "dci_url": "https://x.example/dci", "dci_server_id": "ca-220881", "dci_public_key": "nonsense"})
+    assert bad_key.status_code == 400 and "not an Ed25519 public key" in bad_key.content.decode()
+    key = envelope.public_key_pem(envelope.generate_private_key().public_key())
+    good = client.post("/verification/centre/departments/civil_affairs/", {
+        **form, "dci_url": "https://x.example/dci", "dci_server_id": "ca-220881", "dci_public_key": key})
+    assert good.status_code == 302
+    saved = Department.objects.get(code="civil_affairs")
+    assert (saved.dci_url, saved.dci_server_id) == ("https://x.example/dci", "ca-220881")
