@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,26 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError(f"the server did not answer {url} within {seconds} s")
 
 
+@contextmanager
+def serving(env: dict[str, str], folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`jiuzhu runserver` in its own process on `env`'s database and key: the DCI base URL and
+    its JWKS once it answers; the process is stopped whatever happens."""
+    port = _free_port()
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen([str(JIUZHU), "runserver", "--noreload", f"127.0.0.1:{port}"], env=env, cwd=REPO,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}/api/v1/dci"
+            yield base, _wait_until_up(base + "/.well-known/jwks.json", process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     folder = tmp_path_factory.mktemp("dci-server")
@@ -76,27 +97,13 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with CallbackServer() as callbacks:
         seeded = _run([sys.executable, "-m", "tests.dci.seed_server", "seed", "--partner-id", PARTNER,
                        "--partner-key", str(folder / "partner.pub"), "--callback", callbacks.base_url], env)
-        port = _free_port()
-        log = (folder / "server.log").open("wb")
-        process = subprocess.Popen([str(JIUZHU), "runserver", "--noreload", f"127.0.0.1:{port}"], env=env, cwd=REPO,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}/api/v1/dci"
-            jwks = _wait_until_up(base + "/.well-known/jwks.json", process)
+        with serving(env, folder) as (base, jwks):
             # The registry's key is taken from its JWKS once here, as a partner would on onboarding.
             server_public = envelope.load_public_key(jwks["keys"][0]["x"])
             client = DciClient(base, partner, server_id="jiuzhu", server_public_key=server_public,
                                server_key_id=jwks["keys"][0]["kid"], callback_uri=callbacks.base_url)
             callbacks.client = client
             yield Running(base, env, seeded, callbacks, client)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            log.close()
 
 
 def test_sync_search_across_processes(running: Running) -> None:

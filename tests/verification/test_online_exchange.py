@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ from jiuzhu.verification import online, services
 from jiuzhu.verification.models import Answer, Department, LinkStatus, Status, VerificationRequest
 from tests import factories as f
 from tests.casework.test_procedure import _staff
-from tests.dci.test_cross_process import JIUZHU, REPO, _free_port, _run, _wait_until_up
+from tests.dci.test_cross_process import REPO, _run, serving
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -37,21 +36,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                JIUZHU_DCI_PRIVATE_KEY=str(folder / "server.pem"), PYTHONPATH=str(REPO))
     seeded = _run([sys.executable, "-m", "tests.dci.seed_server", "county", "--partner-id", US,
                    "--partner-key", str(folder / "us.pub")], env)
-    port = _free_port()
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen([str(JIUZHU), "runserver", "--noreload", f"127.0.0.1:{port}"], env=env,
-                                   cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}/api/v1/dci"
-            jwks = _wait_until_up(base + "/.well-known/jwks.json", process)
-            yield {"url": base, "key": jwks["keys"][0]["x"], "seeded": seeded, "our_key": folder / "us.pem"}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with serving(env, folder) as (base, jwks):
+        yield {"url": base, "key": jwks["keys"][0]["x"], "seeded": seeded, "our_key": folder / "us.pem"}
 
 
 def _asked(staff: dict[str, Any], registry: dict[str, Any], settings: Any) -> list[VerificationRequest]:
