@@ -182,6 +182,9 @@ def test_discrepancies_are_listed_and_an_officer_override_wins_in_the_means_test
     assert sorted(a["value"] for a in case["household"]["assets"]) == [1000, 1020]
     entry = AuditEntry.objects.get(action="asset.override")
     assert entry.reason == "8000 元为医疗借款，次日已支付医院"
+    from jiuzhu.casework.templatetags.casework_tags import audit_action
+
+    assert audit_action(entry.action) == "asset figure set by an officer"  # as the household's history reads
     assert selectors.discrepancies(household, TODAY)[0].overridden == Decimal("1000.00")
 
 

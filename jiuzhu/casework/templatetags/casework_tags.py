@@ -137,6 +137,13 @@ ACTION_LABELS: dict[str, Any] = {
     "change_report.create": gettext_lazy("change reported"),
     "objection.create": gettext_lazy("objection recorded"),
     "objection.resolve": gettext_lazy("objection handled"),
+    "income.override": gettext_lazy("income figure set by an officer"),
+    "asset.override": gettext_lazy("asset figure set by an officer"),
+    "expense.override": gettext_lazy("expense figure set by an officer"),
+    "decision.increase": gettext_lazy("review: benefit increased"),
+    "decision.decrease": gettext_lazy("review: benefit decreased"),
+    "decision.unchanged": gettext_lazy("review: benefit unchanged"),
+    "decision.stop": gettext_lazy("review: benefit stopped"),
 }
 
 
