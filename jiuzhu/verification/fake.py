@@ -114,27 +114,35 @@ class _Writer:
         result.files.append(path)
 
 
-def _declared(households: Iterable[int]) -> tuple[dict[tuple[int, str], Decimal], dict[tuple[int | None, int, str],
-                                                                                            Decimal]]:
-    """Declared assets (and `expense:<kind>` expenses) per household, and declared income per
-    (person, household, kind)."""
-    deposits: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+@dataclass
+class Declared:
+    """What the households asked about declared: the answers are written from it."""
+
+    assets: dict[tuple[int, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # (household, kind)
+    expenses: dict[tuple[int, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    income: dict[tuple[int | None, int, str], Decimal] = field(  # (person, household, kind)
+        default_factory=lambda: defaultdict(Decimal))
+
+
+def _declared(households: Iterable[int]) -> Declared:
     ids = list(households)
-    for fact in AssetRecord.objects.filter(household_id__in=ids, source="declared", superseded=False):
-        deposits[(fact.household_id, fact.kind)] += fact.value
-    for expense in ExpenseRecord.objects.filter(household_id__in=ids, source="declared", superseded=False):
-        deposits[(expense.household_id, f"expense:{expense.kind}")] += expense.amount
-    income: dict[tuple[int | None, int, str], Decimal] = defaultdict(Decimal)
-    for record in IncomeRecord.objects.filter(household_id__in=ids, source="declared", superseded=False):
-        income[(record.person_id, record.household_id, record.kind)] += record.amount or Decimal("0")
-    return deposits, income
+    declared = Declared()
+    live = {"household_id__in": ids, "source": "declared", "superseded": False}
+    for fact in AssetRecord.objects.filter(**live):
+        declared.assets[(fact.household_id, fact.kind)] += fact.value
+    for expense in ExpenseRecord.objects.filter(**live):
+        declared.expenses[(expense.household_id, expense.kind)] += expense.amount
+    for record in IncomeRecord.objects.filter(**live):
+        declared.income[(record.person_id, record.household_id, record.kind)] += record.amount or Decimal("0")
+    return declared
 
 
 def _answers(rng: random.Random, out: Path, today: dt.date, result: FakeResult) -> None:
     """An answer file per department for every request sent and not yet answered."""
     requests = list(VerificationRequest.objects.filter(status=Status.SENT)
                     .select_related("department", "person", "household").order_by("department__code", "request_id"))
-    deposits, income = _declared({r.household_id for r in requests})
+    declared_by = _declared({r.household_id for r in requests})
+    income = declared_by.income
     heads = dict(Membership.objects.filter(household_id__in={r.household_id for r in requests}, relation="head",
                                            end__isnull=True).values_list("household_id", "person_id"))
     by_department: dict[str, list[VerificationRequest]] = defaultdict(list)
@@ -152,7 +160,7 @@ def _answers(rng: random.Random, out: Path, today: dt.date, result: FakeResult) 
                                               "request_id": r.request_id, **extra})  # noqa: B023
 
             if code == "banks":
-                declared = deposits.get((h.pk, "deposit"), Decimal("0")) if is_head else Decimal("0")
+                declared = declared_by.assets.get((h.pk, "deposit"), Decimal("0")) if is_head else Decimal("0")
                 if is_head and rng.random() < RATES["deposit"]:
                     hidden = Decimal(rng.randrange(30, 90) * 1000)
                     plant("discrepancies", record="asset", kind="deposit", hidden=str(hidden))
@@ -216,7 +224,7 @@ def _answers(rng: random.Random, out: Path, today: dt.date, result: FakeResult) 
                 writer.add(p, r.request_id, result, hukou_registered="yes", hukou_area=h.area_id, death_date=None,
                            typo=False)
             elif code == "medical_insurance":
-                spent = deposits.get((h.pk, "expense:medical_out_of_pocket"), Decimal("0")) if is_head else 0
+                spent = declared_by.expenses.get((h.pk, "medical_out_of_pocket"), Decimal("0")) if is_head else 0
                 if spent:
                     writer.add(p, r.request_id, result, claim_date=(today - dt.timedelta(days=60)).isoformat(),
                                out_of_pocket=_money(spent))

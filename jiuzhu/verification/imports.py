@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,7 +135,7 @@ def accept_rows(by: User, department: Department, file_name: str, sha: str, type
                                        status=FileStatus.ACCEPTED, area_code=by.scope_code, imported_by=by,
                                        row_count=typed.height)
     links = _link(typed, kind, requests, by)
-    households = _households(links)
+    households = _households(link["person_id"] for link in links.values())
     rows: list[Answer] = []
     for record in typed.iter_rows(named=True):
         link = links[record["row"]]
@@ -214,8 +216,9 @@ def _link(typed: pl.DataFrame, kind: str, requests: dict[str, VerificationReques
     return out
 
 
-def _households(links: dict[int, dict[str, Any]]) -> dict[int, int]:
-    people = {link["person_id"] for link in links.values() if link["person_id"] is not None}
+def _households(person_ids: Iterable[int | None]) -> dict[int, int]:
+    """Each person's current household."""
+    people = {p for p in person_ids if p is not None}
     return dict(Membership.objects.filter(person_id__in=people, end__isnull=True)
                 .values_list("person_id", "household_id"))
 
@@ -263,8 +266,6 @@ def confirm_link(*, by: User, answer: Answer, person: Person | None, reason: str
     the household file) or nobody. Audited with the match weight that was shown."""
     ensure_can(by, Action.ASSESS, answer.household.area_id if answer.household is not None else answer.file.area_code)
     if answer.link_status != LinkStatus.TO_CONFIRM:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError(_("This row is not waiting for confirmation."))
     before = {"person": answer.person_id, "link_status": answer.link_status}
     if person is None:
@@ -273,7 +274,7 @@ def confirm_link(*, by: User, answer: Answer, person: Person | None, reason: str
     else:
         answer.person = person
         if answer.household_id is None:
-            answer.household_id = _households({0: {"person_id": person.pk}}).get(person.pk)
+            answer.household_id = _households([person.pk]).get(person.pk)
         answer.link_status = LinkStatus.CONFIRMED
         answer.save(update_fields=["person", "household", "link_status"])
         apply_answers(by, [answer])

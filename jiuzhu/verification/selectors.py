@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Value
+from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from jiuzhu.accounts.models import User
@@ -21,6 +21,8 @@ from jiuzhu.verification.models import (
     AnswerFile,
     Consent,
     Department,
+    Finding,
+    FindingStatus,
     LinkStatus,
     Status,
     VerificationRequest,
@@ -170,3 +172,15 @@ def department_summary(user: User, today: dt.date) -> list[dict[str, Any]]:
         shown = Status.OVERDUE if status == Status.SENT and due_on is not None and due_on < today else status
         counts[department_id][shown] += 1
     return [{"department": d, **{s: counts[d.pk][s] for s in Status.values}} for d in departments()]
+
+
+def findings_for(user: User) -> QuerySet[Finding]:
+    return Finding.objects.filter(area_code__startswith=user.scope_code)
+
+
+def open_finding_counts(user: User, kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Open findings of the user's area per check (all checks, or only `kinds`)."""
+    rows = findings_for(user).filter(status=FindingStatus.OPEN)
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    return dict(rows.values("kind").annotate(n=Count("pk")).values_list("kind", "n"))

@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,8 +27,8 @@ from jiuzhu.accounts.decorators import staff_required
 from jiuzhu.accounts.forms import add_service_errors
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Action
-from jiuzhu.verification import catalogue, services
-from jiuzhu.verification.models import Check, Department, Finding, FindingStatus
+from jiuzhu.verification import catalogue, selectors, services
+from jiuzhu.verification.models import Check, Department, FindingStatus
 
 
 def _user(request: HttpRequest) -> User:
@@ -49,16 +48,12 @@ class DismissForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why is it dismissed?"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def findings_for(user: User) -> Any:
-    return Finding.objects.filter(area_code__startswith=user.scope_code)
-
-
 @staff_required(Action.VIEW)
 @require_GET
 def findings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     chosen = FindingFilter(request.GET or {"status": FindingStatus.OPEN})
-    rows = findings_for(user).select_related("household", "household__area", "person", "handled_by")
+    rows = selectors.findings_for(user).select_related("household", "household__area", "person", "handled_by")
     status = 200
     if chosen.is_valid():
         if chosen.cleaned_data["kind"]:
@@ -67,8 +62,7 @@ def findings(request: HttpRequest) -> HttpResponse:
             rows = rows.filter(status=chosen.cleaned_data["status"])
     else:
         rows, status = rows.none(), 400
-    counts = {row["kind"]: row["n"] for row in findings_for(user).filter(status=FindingStatus.OPEN)
-              .values("kind").annotate(n=Count("pk"))}
+    counts = selectors.open_finding_counts(user)
     page = Paginator(rows.order_by("-found_on", "kind", "pk"), 100).get_page(request.GET.get("page"))
     return render(request, "verification/findings.html", {
         "filter": chosen, "page": page, "open_counts": [(c.label, counts.get(c.value, 0), c.value) for c in Check],
@@ -79,7 +73,7 @@ def findings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def finding_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    finding = findings_for(user).filter(pk=pk).first()
+    finding = selectors.findings_for(user).filter(pk=pk).first()
     if finding is None:
         raise Http404(_("No such finding in your area."))
     form = DismissForm(request.POST)

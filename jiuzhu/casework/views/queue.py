@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +18,8 @@ from jiuzhu.casework import selectors
 from jiuzhu.casework.deadlines import urgency
 from jiuzhu.casework.forms_lists import QueueFilterForm
 from jiuzhu.casework.programmes import programmes_for
-from jiuzhu.verification.models import Check, Finding, FindingStatus
+from jiuzhu.verification import selectors as verification_selectors
+from jiuzhu.verification.models import Check
 
 QUEUE_LIMIT = 200
 
@@ -49,16 +49,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         "form": form, "rows": rows[:QUEUE_LIMIT],
         "total": selectors.open_count(user, state=state, programme=programme), "limit": QUEUE_LIMIT,
         "truncated": len(rows) > QUEUE_LIMIT, "counts": counts, "today": today(),
-        "alerts": verification_alerts(user, today())}, status=status)
+        "alerts": verification_alerts(user)}, status=status)
 
 
-def verification_alerts(user: User, day: dt.date) -> list[tuple[str, str, int]]:
+def verification_alerts(user: User) -> list[tuple[str, str, int]]:
     """The morning's alerts from the night's cross-checks: open illness warnings and people
-    to invite, counted for the user's area (check value, label, count)."""
+    to invite in the user's area (check value, label, count)."""
     wanted = (Check.ILLNESS, Check.DISCOVERY)
-    counts = dict(Finding.objects.filter(area_code__startswith=user.scope_code, status=FindingStatus.OPEN,
-                                         kind__in=wanted).values("kind").annotate(n=Count("pk"))
-                  .values_list("kind", "n"))
+    counts = verification_selectors.open_finding_counts(user, tuple(c.value for c in wanted))
     return [(check.value, str(check.label), counts[check.value]) for check in wanted if counts.get(check.value)]
 
 
