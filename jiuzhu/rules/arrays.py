@@ -27,7 +27,17 @@ def round_fen(x: FloatArray) -> FloatArray:
 
     The product by 100 is first rounded to 6 decimals so that a value meant as x.xx5
     rounds up as a person with pencil and paper would (DOMAIN.md §14)."""
-    return np.floor(np.round(np.asarray(x, dtype=np.float64) * 100.0, 6) + 0.5) / 100.0
+    y = np.multiply(x, 100.0, dtype=np.float64)
+    if not isinstance(y, np.ndarray) or y.ndim == 0:
+        return np.floor(np.round(y, 6) + 0.5) / 100.0  # type: ignore[no-any-return]
+    # The same operations as np.round(y, 6) (× 10^6, rint, ÷ 10^6), in place: one array, not five.
+    np.multiply(y, 1e6, out=y)
+    np.rint(y, out=y)
+    np.divide(y, 1e6, out=y)
+    y += 0.5
+    np.floor(y, out=y)
+    y /= 100.0
+    return y
 
 
 @dataclass
@@ -42,6 +52,9 @@ class Households:
     vehicle_value: FloatArray
     previous_topup: FloatArray            # 0 when not in gradual exit
     months_since_employment: FloatArray   # NaN when no employment start was given
+    #: Counted members per household when the caller has counted them already (a batch
+    #: checks that none is empty), so the engine does not count millions of rows twice.
+    counted_members: IntArray | None = None
 
     @property
     def n(self) -> int:

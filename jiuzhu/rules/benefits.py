@@ -46,6 +46,8 @@ def gradual_exit(h: Households, p: ParamArrays, eligible: BoolArray, assets_ok: 
 
 def refused_share(persons: Persons, p: ParamArrays, n: int, n_counted: IntArray) -> FloatArray:
     """Share of the household's amount withheld because members refused suitable work."""
+    if not persons.refused_work.any():  # the usual case: no pass over the households
+        return np.zeros(n)
     refused = household_sum(persons, (persons.refused_work & persons.counted).astype(np.float64), n)
     if not refused.any():
         return np.zeros(n)

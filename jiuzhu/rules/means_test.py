@@ -18,6 +18,8 @@ def household_sum(persons: Persons, values: FloatArray, n: int) -> FloatArray:
 
 def size(h: Households, persons: Persons) -> IntArray:
     """共同生活的家庭成员: members counted in the household (§3)."""
+    if h.counted_members is not None:
+        return h.counted_members
     counted = persons.household if persons.counted.all() else persons.household[persons.counted]
     counts: IntArray = np.bincount(counted, minlength=h.n).astype(np.int64)
     return counts

@@ -192,3 +192,57 @@ def test_repeated_member_ids_are_found_in_large_households_and_with_many_distinc
     household = np.repeat(np.arange(3), [9, 2, 4])
     codes = np.array([61] * 9 + [0, 1] + [70, 71, 70, 72])  # nine times the same id; ids beyond 63 bits
     assert np.flatnonzero(_twice(codes, household)).tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 13]
+
+
+def test_out_of_range_values_are_found_when_the_extremes_say_so(tmp_path: Path) -> None:
+    """The range checks look at rows only when a column's extremes fail; every kind still shows."""
+    h, m = to_tables([household([adult("a"), adult("b")]), household([adult("a")]), household([adult("a")])])
+
+    def put(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+        at = table.schema.get_field_index(name)
+        return table.set_column(at, name, values) if at >= 0 else table.append_column(name, values)
+
+    h = put(h, "income_rent", pa.array([float("inf"), 5.0, -1.0], pa.float64()))
+    m = put(m, "imputed_months", pa.array([13.0, 12.0, 0.0, 1.0], pa.float64()))
+    m = put(m, "health_coefficient", pa.array([None, 1.5, 0.5, None], pa.float64()))
+    m = put(m, "birth_date", pa.array([dt.date(1980, 1, 1), dt.date(1981, 1, 1), None, dt.date(1990, 1, 1)],
+                                      pa.date32()))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    with pytest.raises(BadInput) as caught:
+        run_batch(tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "r.parquet")
+    assert sorted((r["file"], r["row"], r["column"], r["reason"]) for r in caught.value.as_list()) == [
+        ("households.parquet", 0, "income_rent", "must be a finite number"),
+        ("households.parquet", 2, "income_rent", "must not be negative"),
+        ("members.parquet", 0, "imputed_months", "must be at most 12.0"),
+        ("members.parquet", 1, "health_coefficient", "must be between 0 and 1"),
+        ("members.parquet", 2, "birth_date", "is required"),
+    ]
+
+
+def test_repeated_member_ids_are_found_with_few_distinct_ids() -> None:
+    import numpy as np
+
+    from jiuzhu.rules.batch.validation import _twice
+
+    household = np.repeat(np.arange(3), [3, 2, 3])
+    codes = np.array([0, 1, 0, 2, 3, 5, 5, 5])  # bits fit in one byte
+    assert np.flatnonzero(_twice(codes, household)).tolist() == [2, 6, 7]
+
+
+def test_a_batch_leaves_numpys_huge_page_setting_as_it_found_it(tmp_path: Path) -> None:
+    from numpy._core import multiarray
+
+    from jiuzhu.rules.batch import compute_files
+
+    write_tables([household([adult("a")])], tmp_path)
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        seen = []
+        for _table in compute_files(tmp_path / "households.parquet", tmp_path / "members.parquet"):
+            seen.append(multiarray._set_madvise_hugepage(False))  # what the batch set while computing
+            multiarray._set_madvise_hugepage(seen[-1])
+        assert seen == [False]
+        assert multiarray._set_madvise_hugepage(True) is True  # restored afterwards
+    finally:
+        multiarray._set_madvise_hugepage(before)

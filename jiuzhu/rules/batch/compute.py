@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,14 @@ import pyarrow.parquet as pq
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import Households, ParamArrays, Persons
-from jiuzhu.rules.batch.layout import Layout, RowGroupReader, plan, row_group_chunks
+from jiuzhu.rules.batch.layout import (
+    Layout,
+    RowGroupReader,
+    households_in_order,
+    member_runs,
+    plan,
+    row_group_chunks,
+)
 from jiuzhu.rules.batch.schema import (
     DEFAULT_CHUNK,
     HOUSEHOLD_COLUMNS,
@@ -98,16 +106,18 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, context: np.ndarray,
                        contexts: ContextIndex, household_days: np.ndarray, birth_days: np.ndarray,
-                       categories: np.ndarray, female: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
+                       categories: np.ndarray, female: np.ndarray,
+                       counted: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
     n, k = h.num_rows, m.num_rows
     months_since = np.full(n, np.nan)
     if "employment_started" in h.column_names:
         col = h.column("employment_started")
-        has = ~col.is_null().to_numpy(zero_copy_only=False)
-        if has.any():
-            start, on = ymd_numbers(col), ymd_numbers(h.column("date"))
+        if col.null_count < n:  # the few households in gradual exit: only their rows are looked at
+            rows = np.flatnonzero(~col.is_null().to_numpy(zero_copy_only=False))
+            index = pa.array(rows)
+            start, on = ymd_numbers(col.take(index)), ymd_numbers(h.column("date").take(index))
             months = (on // 10_000 - start // 10_000) * 12 + (on // 100 % 100 - start // 100 % 100)
-            months_since = np.where(has, months - (on % 100 < start % 100), np.nan)
+            months_since[rows] = months - (on % 100 < start % 100)
     households = Households(
         context=context,
         income={kind: number_column(h, f"income_{kind}", "money", n) for kind in INCOME_KINDS
@@ -129,7 +139,7 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
         disability_grade=grade_column(m, k),
         health_coefficient=health,
         categories=categories,
-        counted=bool_column(m, "counted", True, k),
+        counted=counted,
         imputed_base=number_column(m, "imputed_monthly_reference", "money", k)
         * number_column(m, "imputed_months", "money", k),
         refused_work=bool_column(m, "refused_work", False, k),
@@ -162,12 +172,17 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
     h_ok = validate_households(h, regions, h_offset, bad, known_region)
     household_days = day_numbers(h.column("date"))
     birth_days = day_numbers(m.column("birth_date"))
-    m_ok = validate_members(m, sex, birth_days, household_days[member_household], member_household, m_offset, bad)
+    # One date for the whole chunk (the usual case) is compared as it is, not spread over members.
+    one_day = len(household_days) > 0 and household_days.min() == household_days.max()
+    member_days = household_days[:1] if one_day else household_days[member_household]
+    m_ok = validate_members(m, sex, birth_days, member_days, member_household, m_offset, bad)
     _ok, flag = flagger(m.num_rows, "members.parquet", m_offset, bad)
     categories = category_bits(m, flag)
     m_ok &= _ok
-    counted = np.bincount(member_household[bool_column(m, "counted", True, m.num_rows)], minlength=h.num_rows)
-    no_member = (counted == 0) & h_ok
+    counted = bool_column(m, "counted", True, m.num_rows)
+    size = np.bincount(member_household[counted] if not counted.all() else member_household,
+                       minlength=h.num_rows).astype(np.int64, copy=False)
+    no_member = (size == 0) & h_ok
     if no_member.any():
         bad.add("households.parquet", no_member, "household_id", _("needs at least one counted member"), h_offset)
         h_ok &= ~no_member
@@ -176,7 +191,8 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
     urban = equals(encoded(h.column("area_type")), "urban")
     context = contexts.assign(regions, household_days, urban)
     households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
-                                                     birth_days, categories, equals(sex, "female"))
+                                                     birth_days, categories, equals(sex, "female"), counted)
+    households.counted_members = size
     results = engine.compute(households, persons, params, detail=False)
     if not results.valid.all():
         codes, values = regions
@@ -282,6 +298,27 @@ class OutputFile:
             self.discard()
 
 
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """NumPy's large arrays without transparent huge pages while a batch runs.
+
+    NumPy asks the kernel for huge pages (madvise) on arrays of 4 MB or more. Where the
+    kernel defragments on demand for such requests (the usual `defrag=madvise`), a fault
+    may wait for memory compaction: on the 2-core VM, one run in three of 10^6 households
+    took 0.6–0.7 s instead of 0.47 s, all of it system time. Ordinary pages cost more
+    faults but never stall (benchmarks/rules_batch.py, docs/STATUS.md)."""
+    switch = getattr(getattr(np, "_core", None), "multiarray", None)
+    toggle = getattr(switch, "_set_madvise_hugepage", None)
+    if toggle is None:  # another NumPy: nothing to switch
+        yield
+        return
+    previous = toggle(False)
+    try:
+        yield
+    finally:
+        toggle(previous)
+
+
 def compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK,
                   tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
                   progress: Callable[[int], None] | None = None,
@@ -289,6 +326,15 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     """Result tables chunk by chunk; raises BadInput at the end if any row was bad.
 
     A caller must not keep results before the iteration has finished cleanly."""
+    with small_pages():
+        yield from _compute_files(households_path, members_path, chunk_rows=chunk_rows, tree=tree,
+                                  known_region=known_region, progress=progress, overrides=overrides)
+
+
+def _compute_files(households_path: str | Path, members_path: str | Path, *, chunk_rows: int,
+                   tree: ParameterTree | None, known_region: RegionCheck | None,
+                   progress: Callable[[int], None] | None,
+                   overrides: Mapping[str, Scalar] | None) -> Iterator[pa.Table]:
     tree = tree or default_tree()
     bad = BadRows()
     h_file, m_file = open_parquet(households_path), open_parquet(members_path, "household_id")
@@ -301,11 +347,19 @@ def compute_files(households_path: str | Path, members_path: str | Path, *, chun
     if n == 0:  # nothing to compute; the caller writes an empty result
         return
     if n <= chunk_rows:  # one chunk: read each file once, on all cores
-        with ThreadPoolExecutor(max_workers=2) as pool:  # both files at once: decoding overlaps
-            h_read = pool.submit(h_file.read, columns=columns_to_read(h_file), use_threads=True)
-            m_read = pool.submit(m_file.read, columns=columns_to_read(m_file), use_threads=True)
-            h, m = h_read.result(), m_read.result()
-        layout = plan(h.column("household_id"), m.column("household_id"), bad)
+        def read_households() -> tuple[pa.Table, bool]:
+            table = h_file.read(columns=columns_to_read(h_file), use_threads=True)
+            return table, households_in_order(table.column("household_id"))
+
+        def read_members() -> tuple[pa.Table, tuple[np.ndarray, pa.ChunkedArray] | None]:
+            table = m_file.read(columns=columns_to_read(m_file), use_threads=True)
+            return table, member_runs(table.column("household_id"))
+
+        # Both files at once, and each file's half of the layout test while the other is decoded.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            h_read, m_read = pool.submit(read_households), pool.submit(read_members)
+            (h, in_order), (m, runs) = h_read.result(), m_read.result()
+        layout = plan(h.column("household_id"), m.column("household_id"), bad, in_order=in_order, runs=runs)
         if layout is None:
             raise BadInput(bad.rows)
         m_rows: RowMap = 0

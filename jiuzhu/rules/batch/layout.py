@@ -64,23 +64,52 @@ def _run_starts(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
     return np.concatenate(starts), pa.chunked_array(values, type=ids.type.value_type)
 
 
-def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray) -> np.ndarray | None:
+def households_in_order(h_ids: pa.ChunkedArray) -> bool:
+    """Household ids present and strictly increasing: half of the cheap path's test."""
+    if h_ids.null_count or len(h_ids) == 0:
+        return False
+    return len(h_ids) < 2 or bool(pc.all(pc.less(h_ids[:-1], h_ids[1:])).as_py())
+
+
+def member_runs(m_ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray] | None:
+    """Where each household's run of members starts, and its id; None if an id is missing.
+
+    This and `households_in_order` each need one file only, so a reader runs them beside
+    the other file's read; `plan` puts the halves together."""
+    if m_ids.null_count or len(m_ids) == 0:
+        return None
+    return _run_starts(m_ids)
+
+
+#: Not yet worked out: `plan` does it itself.
+UNKNOWN: Any = object()
+
+
+def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, in_order: bool | None,
+                    runs: tuple[np.ndarray, pa.ChunkedArray] | None) -> np.ndarray | None:
     """The cheap path: ids strictly increasing and members grouped in the same order."""
-    if h_ids.null_count or m_ids.null_count or len(h_ids) == 0 or len(m_ids) == 0:
+    if in_order is None:
+        in_order = households_in_order(h_ids)
+    if not in_order:
         return None
-    if len(h_ids) > 1 and not pc.all(pc.less(h_ids[:-1], h_ids[1:])).as_py():
+    if runs is UNKNOWN:
+        runs = member_runs(m_ids)
+    if runs is None:
         return None
-    start, run_ids = _run_starts(m_ids)
-    runs = np.flatnonzero(start)
-    if len(runs) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
+    start, run_ids = runs
+    first = np.flatnonzero(start)
+    if len(first) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
         return None
-    first: np.ndarray = np.append(runs, len(m_ids)).astype(np.int64)
-    return first
+    offsets: np.ndarray = np.append(first, len(m_ids)).astype(np.int64)
+    return offsets
 
 
-def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows) -> Layout | None:
-    """Orphans, duplicates and whether members follow the households' order."""
-    first = _ordered_layout(h_ids, m_ids)
+def plan(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, bad: BadRows, *, in_order: bool | None = None,
+         runs: tuple[np.ndarray, pa.ChunkedArray] | None = UNKNOWN) -> Layout | None:
+    """Orphans, duplicates and whether members follow the households' order.
+
+    `in_order` and `runs`, when given, are `households_in_order` and `member_runs` of these ids."""
+    first = _ordered_layout(h_ids, m_ids, in_order, runs)
     if first is not None:
         return Layout(True, first_member=first)
     if pa.types.is_dictionary(m_ids.type):

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jiuzhu.rules.batch.schema import HOUSEHOLD_MONEY, REGION_SHAPE, RegionCheck, day_numbers, encoded, number_column
 from jiuzhu.rules.errors import gettext_noop as _
@@ -77,6 +78,27 @@ def flagger(n: int, file: str, offset: RowMap, bad: BadRows) -> tuple[np.ndarray
     return ok, flag
 
 
+def flag_nulls(flag: Callable[..., None], column: pa.ChunkedArray, name: str) -> None:
+    """A required value left empty; the null count is known without looking at the rows."""
+    if column.null_count:
+        flag(column.is_null().to_numpy(zero_copy_only=False), name, _("is required"))
+
+
+def flag_amounts(flag: Callable[..., None], values: np.ndarray, name: str, high: float | None = None) -> None:
+    """Finite, not negative, at most `high`; rows are looked at only if the extremes fail.
+
+    NaN makes both extremes NaN, so a column with one passes only if every row is fine."""
+    if len(values) == 0:
+        return
+    low, top = values.min(), values.max()
+    if low >= 0 and top < np.inf and (high is None or top <= high):
+        return
+    flag(~np.isfinite(values), name, _("must be a finite number"))
+    flag(values < 0, name, _("must not be negative"))
+    if high is not None:
+        flag(values > high, name, _("must be at most {high}"), high=high)
+
+
 def _twice(codes: np.ndarray, household: np.ndarray) -> np.ndarray:
     """Members whose id appears earlier in the same household (members grouped by household).
 
@@ -88,9 +110,12 @@ def _twice(codes: np.ndarray, household: np.ndarray) -> np.ndarray:
         return twice
     starts = np.flatnonzero(np.r_[True, household[1:] != household[:-1]])
     ends = np.r_[starts[1:], n]
-    if codes.max(initial=0) < 63 and codes.min(initial=0) >= 0:
-        # A household repeats an id exactly when it has more members than distinct id bits.
-        seen_bits = np.bitwise_or.reduceat(np.left_shift(np.int64(1), codes.astype(np.int64)), starts)
+    top = int(codes.max(initial=0))
+    if top < 64 and codes.min(initial=0) >= 0:
+        # A household repeats an id exactly when it has more members than distinct id bits;
+        # the narrowest integer that holds the bits keeps the pass over millions short.
+        bits = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if top < np.iinfo(t).bits)
+        seen_bits = np.bitwise_or.reduceat(np.left_shift(bits(1), codes.astype(bits)), starts)
         suspect = (ends - starts) > np.bitwise_count(seen_bits)
     else:
         suspect = np.ones(len(starts), dtype=np.bool_)
@@ -107,7 +132,7 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
                         known_region: RegionCheck | None) -> np.ndarray:
     """Row checks of households.parquet, on the distinct values where possible."""
     ok, flag = flagger(t.num_rows, "households.parquet", offset, bad)
-    flag(t.column("household_id").is_null().to_numpy(zero_copy_only=False), "household_id", _("is required"))
+    flag_nulls(flag, t.column("household_id"), "household_id")
     codes, values = regions
     shape_ok = np.array([isinstance(v, str) and bool(REGION_SHAPE.match(v)) for v in values] or [True])
     flag((codes < 0) | ~shape_ok[np.maximum(codes, 0)], "region",
@@ -116,19 +141,17 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
         known = np.array([not (isinstance(v, str) and REGION_SHAPE.match(v)) or known_region(v) for v in values]
                          or [True])
         flag(~known[np.maximum(codes, 0)], "region", _("is not a known division code"))
-    flag(t.column("date").is_null().to_numpy(zero_copy_only=False), "date", _("is required"))
+    flag_nulls(flag, t.column("date"), "date")
     area_codes, area_values = encoded(t.column("area_type"))
     area_ok = np.array([v in AREA_TYPES for v in area_values] or [True])
     flag((area_codes < 0) | ~area_ok[np.maximum(area_codes, 0)], "area_type", _("must be urban or rural"))
-    if "employment_started" in t.column_names:
+    if "employment_started" in t.column_names and t.column("employment_started").null_count < t.num_rows:
         started = t.column("employment_started")
         flag(~started.is_null().to_numpy(zero_copy_only=False) & (day_numbers(started) > day_numbers(t.column("date"))),
              "employment_started", _("is after the case date"))
     for name in (*HOUSEHOLD_MONEY, "homes"):
         if name in t.column_names:
-            values_ = number_column(t, name, "money", t.num_rows)  # an absent amount (null) is zero
-            flag(~np.isfinite(values_), name, _("must be a finite number"))
-            flag(values_ < 0, name, _("must not be negative"))
+            flag_amounts(flag, number_column(t, name, "money", t.num_rows), name)  # null is zero
     return ok
 
 
@@ -137,7 +160,7 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
                      bad: BadRows) -> np.ndarray:
     """Row checks of members.parquet; returns the rows that are fine."""
     ok, flag = flagger(t.num_rows, "members.parquet", offset, bad)
-    flag(t.column("member_id").is_null().to_numpy(zero_copy_only=False), "member_id", _("is required"))
+    flag_nulls(flag, t.column("member_id"), "member_id")
     flag(_twice(encoded(t.column("member_id"))[0], member_household), "member_id", _("is used twice"))
     if "relation" in t.column_names:
         codes, values = encoded(t.column("relation"))
@@ -146,8 +169,8 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
     sex_codes, sex_values = sex
     sex_ok = np.array([v in SEXES for v in sex_values] or [True])
     flag((sex_codes < 0) | ~sex_ok[np.maximum(sex_codes, 0)], "sex", _("must be male or female"))
-    flag(t.column("birth_date").is_null().to_numpy(zero_copy_only=False), "birth_date", _("is required"))
-    flag(birth_days > household_days, "birth_date", _("is after the case date"))
+    flag_nulls(flag, t.column("birth_date"), "birth_date")
+    flag(birth_days > household_days, "birth_date", _("is after the case date"))  # per member, or one for all
     if "disability_grade" in t.column_names:
         column = t.column("disability_grade")
         if pa.types.is_integer(column.type):  # whole numbers already: only the range to check
@@ -158,15 +181,14 @@ def validate_members(t: pa.Table, sex: tuple[np.ndarray, list[Any]], birth_days:
             wrong = ~np.isnan(g) & ((g < 1) | (g > 10) | (g != np.round(g)))
         flag(wrong, "disability_grade", _("must be a whole number from 1 (most severe) to 10"))
     if "health_coefficient" in t.column_names:
-        h = number_column(t, "health_coefficient", "float", t.num_rows)
-        flag((h < 0) | (h > 1), "health_coefficient", _("must be between 0 and 1"))
+        column = t.column("health_coefficient")
+        low, high = pc.min_max(column).values()  # nulls (not assessed) and NaN left out
+        if (low.is_valid and low.as_py() < 0) or (high.is_valid and high.as_py() > 1):
+            h = number_column(t, "health_coefficient", "float", t.num_rows)
+            flag((h < 0) | (h > 1), "health_coefficient", _("must be between 0 and 1"))
     for name, high in (("imputed_monthly_reference", None), ("imputed_months", 12.0)):
         if name in t.column_names:
-            v = number_column(t, name, "money", t.num_rows)
-            flag(~np.isfinite(v), name, _("must be a finite number"))
-            flag(v < 0, name, _("must not be negative"))
-            if high is not None:
-                flag(v > high, name, _("must be at most {high}"), high=high)
+            flag_amounts(flag, number_column(t, name, "money", t.num_rows), name, high)
     return ok
 
 
