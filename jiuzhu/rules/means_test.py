@@ -13,7 +13,7 @@ from jiuzhu.rules.vocabulary import CATEGORY_BIT, INCOME_DEDUCTION_KINDS
 
 
 def household_sum(persons: Persons, values: FloatArray, n: int) -> FloatArray:
-    return np.bincount(persons.household, weights=values, minlength=n).astype(np.float64)
+    return np.bincount(persons.household, weights=values, minlength=n).astype(np.float64, copy=False)
 
 
 def size(h: Households, persons: Persons) -> IntArray:
@@ -47,7 +47,6 @@ def health_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
 
 def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
     """年龄系数 by age bracket (a < 18 → 0, 18–59 → 1, 60–64 → 0.6, 65–69 → 0.2, 70+ → 0)."""
-    pc = p.household_context[persons.household]
     thresholds = p.context_values("wci.age.thresholds", fill=(0.0,))
     coefficients = p.context_values("wci.age.coefficients", fill=(np.nan,))
     out = np.zeros(persons.m, dtype=np.float64)
@@ -64,7 +63,7 @@ def age_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
         if len(tables) == 1:
             out = by_age[np.clip(persons.age, 0, oldest)]
         else:
-            mask = np.isin(pc, contexts)
+            mask = np.isin(p.household_context[persons.household], contexts)
             out[mask] = by_age[np.clip(persons.age[mask], 0, oldest)]
     return out
 
@@ -82,7 +81,8 @@ def sex_coefficient(persons: Persons, p: ParamArrays) -> FloatArray:
 def working_capacity_index(h: Households, persons: Persons, member_index: FloatArray,
                            n_counted: IntArray) -> FloatArray:
     """家庭劳动能力系数 L = Σ counted members' indices / number of counted members."""
-    total = household_sum(persons, np.where(persons.counted, member_index, 0.0), h.n)
+    counted = member_index if persons.counted.all() else np.where(persons.counted, member_index, 0.0)
+    total = household_sum(persons, counted, h.n)
     return np.divide(total, n_counted, out=np.zeros(h.n), where=n_counted > 0)
 
 
@@ -91,9 +91,11 @@ def imputed_income(h: Households, persons: Persons, p: ParamArrays, member_index
     """推算收入: reference earnings × months, scaled by the household or the member index."""
     by_household = p.context_is("income.imputation.working_capacity_basis", "household")
     by_member = p.context_is("income.imputation.working_capacity_basis", "individual")
-    if by_household.all():
-        scale = wci[persons.household]
-    elif not (by_household.any() or by_member.any()):
+    if by_household.all():  # one factor per household: scale the household's sum, not every member
+        base = persons.imputed_base if persons.counted.all() else np.where(persons.counted, persons.imputed_base, 0.0)
+        scaled: FloatArray = household_sum(persons, base, h.n) * wci
+        return scaled
+    if not (by_household.any() or by_member.any()):
         scale = np.ones(persons.m)
     else:
         pc = p.household_context[persons.household]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -63,11 +64,19 @@ from jiuzhu.rules.vocabulary import EXPENSE_KINDS, INCOME_KINDS
 class ContextIndex:
     """Parameter contexts shared by all chunks: one per (parameter level, date, area type)."""
 
-    def __init__(self, tree: ParameterTree, overrides: Mapping[str, Scalar] | None = None):
+    def __init__(self, tree: ParameterTree, overrides: Mapping[str, Scalar] | None = None,
+                 levels: dict[str, str] | None = None):
         self.tree = tree
         self.overrides = dict(overrides or {})
         self.contexts: list[ParameterContext] = []
         self.keys: dict[tuple[str, int, str], int] = {}
+        #: Region code → its parameter level, shared by the slices of a run (a county has a
+        #: thousand village codes, and every slice meets most of them).
+        self.levels = {} if levels is None else levels
+
+    def for_slice(self) -> ContextIndex:
+        """An index of its own for a thread's slice, sharing what regions resolve to."""
+        return ContextIndex(self.tree, self.overrides, self.levels)
 
     def assign(self, regions: tuple[np.ndarray, list[Any]], days: np.ndarray, urban: np.ndarray) -> np.ndarray:
         codes, values = regions
@@ -98,7 +107,12 @@ class ContextIndex:
         return result
 
     def _level(self, region: str | None) -> str:
-        return effective_region(self.tree, region) if region else ""
+        if not region:
+            return ""
+        level = self.levels.get(region)
+        if level is None:
+            level = self.levels[region] = effective_region(self.tree, region)
+        return level
 
 
 _EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -239,7 +253,7 @@ def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contex
     for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
         rows = m_offset[ma:mb] if isinstance(m_offset, np.ndarray) else m_offset + int(ma)
         parts.append((int(a), int(b), int(ma), int(mb), rows, BadRows(limit=bad.limit),
-                      ContextIndex(contexts.tree, contexts.overrides)))
+                      contexts.for_slice()))
 
     def run(part: tuple[int, int, int, int, RowMap, BadRows, ContextIndex]) -> pa.Table | None:
         a, b, ma, mb, rows, part_bad, part_contexts = part
@@ -336,6 +350,8 @@ def _compute_files(households_path: str | Path, members_path: str | Path, *, chu
                    progress: Callable[[int], None] | None,
                    overrides: Mapping[str, Scalar] | None) -> Iterator[pa.Table]:
     tree = tree or default_tree()
+    if known_region is not None:  # asked once per distinct code, not once per code per slice
+        known_region = functools.lru_cache(maxsize=None)(known_region)
     bad = BadRows()
     h_file, m_file = open_parquet(households_path), open_parquet(members_path, "household_id")
     check_columns(h_file.schema_arrow, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)
