@@ -139,18 +139,22 @@ def test_parallel_slices_give_the_same_table_and_the_same_bad_rows(tmp_path: Pat
     one = compute_chunk(h, m, member_household, ContextIndex(default_tree()), BadRows(), workers=1)
     three = compute_chunk(h, m, member_household, ContextIndex(default_tree()), BadRows(), workers=3,
                           min_rows=0)
+    by_offsets = compute_chunk(h, m, None, ContextIndex(default_tree()), BadRows(), workers=3, min_rows=0,
+                               first_member=layout.first_member)
     assert one is not None and three is not None and one.equals(three)
+    assert by_offsets is not None and one.equals(by_offsets)
     births = m.column("birth_date").to_pylist()
     for row in (5, 1500, 2600):
         births[row] = dt.date(2030, 1, 1)
     bad_m = m.set_column(m.schema.get_field_index("birth_date"), "birth_date", pa.array(births, pa.date32()))
     reports = []
-    for workers in (1, 3):
+    for workers, offsets in ((1, None), (3, None), (3, layout.first_member)):
         bad = BadRows()
-        assert compute_chunk(h, bad_m, member_household, ContextIndex(default_tree()), bad,
-                             workers=workers, min_rows=0) is None
+        assert compute_chunk(h, bad_m, None if offsets is not None else member_household,
+                             ContextIndex(default_tree()), bad, workers=workers, min_rows=0,
+                             first_member=offsets) is None
         reports.append([(r["row"], r["column"]) for r in bad.rows])
-    assert reports[0] == reports[1] == [(5, "birth_date"), (1500, "birth_date"), (2600, "birth_date")]
+    assert reports[0] == reports[1] == reports[2] == [(5, "birth_date"), (1500, "birth_date"), (2600, "birth_date")]
 
 
 def test_rows_the_scalar_path_rejects_are_bad_rows(tmp_path: Path) -> None:

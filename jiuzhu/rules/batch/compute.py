@@ -22,6 +22,7 @@ from jiuzhu.rules.batch.layout import (
     Layout,
     RowGroupReader,
     households_in_order,
+    households_of,
     member_runs,
     plan,
     row_group_chunks,
@@ -229,15 +230,21 @@ SLICES_PER_WORKER = 4
 SLICE_MIN_ROWS = 100_000
 
 
-def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contexts: ContextIndex,
+def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray | None, contexts: ContextIndex,
                   bad: BadRows, *, h_offset: int = 0, m_offset: RowMap = 0,
                   known_region: RegionCheck | None = None, workers: int | None = None,
-                  min_rows: int = PARALLEL_MIN_ROWS) -> pa.Table | None:
+                  min_rows: int = PARALLEL_MIN_ROWS, first_member: np.ndarray | None = None) -> pa.Table | None:
     """`compute_tables` on contiguous slices in parallel threads, results and bad rows in order.
 
-    NumPy and Arrow release the GIL in their loops, so slices of one chunk use every core."""
+    NumPy and Arrow release the GIL in their loops, so slices of one chunk use every core.
+    Members are given either as each one's household row or, when grouped in the households'
+    order, as where each household's members start (`first_member`, n + 1 offsets from the
+    chunk's first member): each slice then works out its own, in its own thread."""
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers < 2 or h.num_rows < max(min_rows, workers):
+        if member_household is None:
+            assert first_member is not None
+            member_household = households_of(first_member)
         return compute_tables(h, m, member_household, contexts, bad, h_offset=h_offset, m_offset=m_offset,
                               known_region=known_region)
     # Smaller slices than threads: each slice's temporaries are freed before the next is made,
@@ -248,7 +255,11 @@ def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contex
     chunk_ends = np.cumsum([0, *(len(c) for c in h.column(0).chunks)])
     if workers <= len(chunk_ends) - 1 <= 2 * slices:
         bounds = chunk_ends.astype(np.int64)
-    member_bounds = np.searchsorted(member_household, bounds)
+    if first_member is not None:
+        member_bounds = first_member[bounds] - first_member[0]
+    else:
+        assert member_household is not None
+        member_bounds = np.searchsorted(member_household, bounds)
     parts = []
     for a, b, ma, mb in zip(bounds[:-1], bounds[1:], member_bounds[:-1], member_bounds[1:], strict=True):
         rows = m_offset[ma:mb] if isinstance(m_offset, np.ndarray) else m_offset + int(ma)
@@ -257,7 +268,9 @@ def compute_chunk(h: pa.Table, m: pa.Table, member_household: np.ndarray, contex
 
     def run(part: tuple[int, int, int, int, RowMap, BadRows, ContextIndex]) -> pa.Table | None:
         a, b, ma, mb, rows, part_bad, part_contexts = part
-        return compute_tables(h.slice(a, b - a), m.slice(ma, mb - ma), member_household[ma:mb] - a, part_contexts,
+        households = households_of(first_member[a:b + 1]) if first_member is not None \
+            else member_household[ma:mb] - a  # type: ignore[index]
+        return compute_tables(h.slice(a, b - a), m.slice(ma, mb - ma), households, part_contexts,
                               part_bad, h_offset=h_offset + a, m_offset=rows, known_region=known_region)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -382,8 +395,8 @@ def _compute_files(households_path: str | Path, members_path: str | Path, *, chu
         if not layout.ordered:
             m_rows = gather_by_household(layout)
             m = m.take(pa.array(m_rows))
-        _lo, _hi, member_household = layout.members_of(0, n)
-        table = compute_chunk(h, m, member_household, contexts, bad, m_offset=m_rows, known_region=known_region)
+        table = compute_chunk(h, m, layout.member_household, contexts, bad, m_offset=m_rows, known_region=known_region,
+                              first_member=layout.first_member)
         if progress is not None:
             progress(n)
         if table is None or bad.count:
@@ -406,7 +419,7 @@ def _compute_files(households_path: str | Path, members_path: str | Path, *, chu
     h_offset = 0
     for groups in row_group_chunks(h_file, chunk_rows):
         h = h_file.read_row_groups(groups, columns=h_columns, use_threads=True)
-        lo, hi, member_household = layout.members_of(h_offset, h_offset + h.num_rows)
+        lo, hi, member_household = layout.members_of(h_offset, h_offset + h.num_rows)  # a chunk of many
         m = reader.take(hi - lo) if reader is not None else all_members.slice(lo, hi - lo)  # type: ignore[union-attr]
         table = compute_chunk(h, m, member_household, contexts, bad, h_offset=h_offset,
                               m_offset=lo if order is None else order[lo:hi], known_region=known_region)

@@ -30,12 +30,18 @@ class Layout:
         """Member rows [lo, hi) of households [start, stop), and each one's household in the slice."""
         if self.first_member is not None:
             offsets = self.first_member[start:stop + 1]
-            # int32 halves what is written for millions of members (the slice never holds 2^31 households).
-            household = np.repeat(np.arange(stop - start, dtype=np.int32), np.diff(offsets))
-            return int(offsets[0]), int(offsets[-1]), household
+            return int(offsets[0]), int(offsets[-1]), households_of(offsets)
         assert self.member_household is not None
         lo, hi = np.searchsorted(self.member_household, [start, stop])
         return int(lo), int(hi), self.member_household[lo:hi] - start
+
+
+def households_of(offsets: np.ndarray) -> np.ndarray:
+    """Each member's household (0, 1, …) from where each household's members start.
+
+    int32 halves what is written for millions of members (a slice never holds 2^31 households)."""
+    household: np.ndarray = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
+    return household
 
 
 def _run_starts(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
@@ -97,10 +103,9 @@ def _ordered_layout(h_ids: pa.ChunkedArray, m_ids: pa.ChunkedArray, in_order: bo
     if runs is None:
         return None
     start, run_ids = runs
-    first = np.flatnonzero(start)
-    if len(first) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
+    if len(run_ids) != len(h_ids) or not pc.all(pc.equal(run_ids, h_ids)).as_py():
         return None
-    offsets: np.ndarray = np.append(first, len(m_ids)).astype(np.int64)
+    offsets: np.ndarray = np.flatnonzero(np.append(start, True))  # the runs' starts and the end, in one array
     return offsets
 
 
