@@ -12,11 +12,14 @@ No Django import: the data migration and the batch jobs use it as plain Python.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from jiuzhu.rules.errors import gettext_noop as _
+from jiuzhu.rules.i18n import translate
 
 DEPARTMENTS_DIR = Path(__file__).parent / "departments"
 
@@ -38,9 +41,21 @@ PERSON_FIELDS = ("death_date", "disability_grade")
 
 @dataclass(frozen=True)
 class Problem:
+    """What is wrong, where: the reason is an English message id and its values, so the
+    department page says it in the admin's language and the CLI in English."""
+
     file: str
     key: str
-    reason: str
+    template: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.text()
+
+    def text(self, lang: str | None = None) -> str:
+        """The reason in `lang` (zh-hans, en; None = English)."""
+        return translate(self.template, lang).format(**self.args)
 
     def __str__(self) -> str:
         return f"{self.file}: {self.key}: {self.reason}"
@@ -93,22 +108,24 @@ def fact_target(fact: str) -> FactTarget | None:
     return FactTarget(parts[0], parts[1], len(parts) == 3 and parts[2] == "monthly")
 
 
-def _fact_problem(raw: Any, item_type: Any) -> str | None:
-    """Why a `fact` value is wrong, or None. Kinds come from the engine's vocabulary."""
+def _fact_problem(raw: Any, item_type: Any) -> tuple[str, dict[str, Any]] | None:
+    """Why a `fact` value is wrong (message and values), or None. Kinds come from the engine's vocabulary."""
     from jiuzhu.rules import vocabulary as v
 
     if not isinstance(raw, str):
-        return "must be text such as asset.deposit"
+        return _("must be text such as asset.deposit"), {}
     parts = raw.split(".")
     kinds = {"income": v.INCOME_KINDS, "asset": v.ASSET_KINDS, "expense": v.EXPENSE_KINDS, "person": PERSON_FIELDS}
     if len(parts) not in (2, 3) or parts[0] not in kinds:
-        return f"must be <record>.<kind>[.monthly] with record one of {', '.join(FACT_RECORDS)}, not {raw!r}"
+        return (_("must be <record>.<kind>[.monthly] with record one of {records}, not {value!r}"),
+                {"records": ", ".join(FACT_RECORDS), "value": raw})
     if parts[1] not in kinds[parts[0]]:
-        return f"“{parts[1]}” is not a kind of {parts[0]} ({', '.join(kinds[parts[0]])})"
+        return (_("“{kind}” is not a kind of {record} ({kinds})"),
+                {"kind": parts[1], "record": parts[0], "kinds": ", ".join(kinds[parts[0]])})
     if len(parts) == 3 and (parts[2] != "monthly" or parts[0] != "income"):
-        return "only income items may end in .monthly"
+        return _("only income items may end in .monthly"), {}
     if parts[0] in ("income", "asset", "expense") and item_type != "money":
-        return "only money items become income, assets or expenses"
+        return _("only money items become income, assets or expenses"), {}
     return None
 
 
@@ -130,17 +147,17 @@ def _is_identifier(value: Any) -> bool:
 
 def _text(raw: Any, file: str, key: str, problems: list[Problem]) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        problems.append(Problem(file, key, "must be non-empty text"))
+        problems.append(Problem(file, key, _("must be non-empty text")))
         return ""
     return raw.strip()
 
 
 def _bilingual(raw: Any, file: str, key: str, problems: list[Problem]) -> tuple[str, str]:
     if not isinstance(raw, Mapping):
-        problems.append(Problem(file, key, "must have a zh-hans and an en text"))
+        problems.append(Problem(file, key, _("must have a zh-hans and an en text")))
         return "", ""
     for extra in sorted(set(raw) - set(LANGUAGES), key=str):
-        problems.append(Problem(file, f"{key}.{extra}", "unknown language (zh-hans, en)"))
+        problems.append(Problem(file, f"{key}.{extra}", _("unknown language (zh-hans, en)")))
     return (_text(raw.get("zh-hans"), file, f"{key}.zh-hans", problems),
             _text(raw.get("en"), file, f"{key}.en", problems))
 
@@ -148,34 +165,35 @@ def _bilingual(raw: Any, file: str, key: str, problems: list[Problem]) -> tuple[
 def parse_items(raw: Any, file: str, problems: list[Problem], key: str = "items") -> tuple[Item, ...]:
     """The items a department answers; used for YAML files and for `Department.items` alike."""
     if not isinstance(raw, list) or not raw:
-        problems.append(Problem(file, key, "must be a non-empty list of items"))
+        problems.append(Problem(file, key, _("must be a non-empty list of items")))
         return ()
     items: list[Item] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw):
         where = f"{key}[{i}]"
         if not isinstance(entry, Mapping):
-            problems.append(Problem(file, where, "must be a mapping with name, type and description"))
+            problems.append(Problem(file, where, _("must be a mapping with name, type and description")))
             continue
         for extra in sorted(set(entry) - _ITEM_KEYS, key=str):
-            problems.append(Problem(file, f"{where}.{extra}", "unknown key (name, type, description, fact, dci)"))
+            problems.append(Problem(file, f"{where}.{extra}", _("unknown key (name, type, description, fact, dci)")))
         name = entry.get("name")
         if not _is_identifier(name):
-            problems.append(Problem(file, f"{where}.name", "must be a lower-case identifier such as plate"))
+            problems.append(Problem(file, f"{where}.name", _("must be a lower-case identifier such as plate")))
         elif name in seen:
-            problems.append(Problem(file, f"{where}.name", f"“{name}” is listed twice"))
+            problems.append(Problem(file, f"{where}.name", _("“{name}” is listed twice"), {"name": name}))
         else:
             seen.add(str(name))
         kind = entry.get("type")
         if kind not in ITEM_TYPES:
-            problems.append(Problem(file, f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}, not {kind!r}"))
+            problems.append(Problem(file, f"{where}.type", _("must be one of {choices}, not {value!r}"),
+                                    {"choices": ", ".join(ITEM_TYPES), "value": kind}))
         zh, en = _bilingual(entry.get("description"), file, f"{where}.description", problems)
         fact = entry.get("fact", "")
         if "fact" in entry and (reason := _fact_problem(fact, kind)) is not None:
-            problems.append(Problem(file, f"{where}.fact", reason))
+            problems.append(Problem(file, f"{where}.fact", *reason))
         dci = entry.get("dci", "")
         if "dci" in entry and not _is_identifier(dci):
-            problems.append(Problem(file, f"{where}.dci", "must be the lower-case name of a DCI attribute"))
+            problems.append(Problem(file, f"{where}.dci", _("must be the lower-case name of a DCI attribute")))
         items.append(Item(str(name), str(kind), zh, en, str(fact or ""), str(dci or "")))
     return tuple(items)
 
@@ -185,29 +203,32 @@ def parse_department(raw: Any, file: str, problems: list[Problem], expected_id: 
     """One department from its mapping; None (with problems added) when anything is wrong."""
     before = len(problems)
     if not isinstance(raw, Mapping):
-        problems.append(Problem(file, "(file)", "must be a mapping of department keys"))
+        problems.append(Problem(file, "(file)", _("must be a mapping of department keys")))
         return None
     for missing in sorted(_KEYS - set(raw)):
-        problems.append(Problem(file, missing, "is missing"))
+        problems.append(Problem(file, missing, _("is missing")))
     for extra in sorted(set(raw) - _KEYS, key=str):
-        problems.append(Problem(file, str(extra), "unknown key"))
+        problems.append(Problem(file, str(extra), _("unknown key")))
     dept_id = raw.get("id")
     if "id" in raw and not _is_identifier(dept_id):
-        problems.append(Problem(file, "id", "must be a lower-case identifier such as vehicles"))
+        problems.append(Problem(file, "id", _("must be a lower-case identifier such as vehicles")))
     elif expected_id is not None and dept_id is not None and dept_id != expected_id:
-        problems.append(Problem(file, "id", f"must match the file name ({expected_id}), not {dept_id!r}"))
+        problems.append(Problem(file, "id", _("must match the file name ({expected}), not {value!r}"),
+                                {"expected": expected_id, "value": dept_id}))
     name_zh, name_en = _bilingual(raw.get("name"), file, "name", problems) if "name" in raw else ("", "")
     legal_basis = _text(raw.get("legal_basis"), file, "legal_basis", problems) if "legal_basis" in raw else ""
     fmt = raw.get("exchange_format")
     if "exchange_format" in raw and fmt not in FORMATS:
-        problems.append(Problem(file, "exchange_format", f"must be one of {', '.join(FORMATS)}, not {fmt!r}"))
+        problems.append(Problem(file, "exchange_format", _("must be one of {choices}, not {value!r}"),
+                                {"choices": ", ".join(FORMATS), "value": fmt}))
     days = raw.get("answer_working_days")
     if "answer_working_days" in raw and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60):
         problems.append(Problem(file, "answer_working_days",
-                                f"must be a whole number of working days 1–60, not {days!r}"))
+                                _("must be a whole number of working days 1–60, not {value!r}"), {"value": days}))
     subject = raw.get("asks_about")
     if "asks_about" in raw and subject not in SUBJECTS:
-        problems.append(Problem(file, "asks_about", f"must be one of {', '.join(SUBJECTS)}, not {subject!r}"))
+        problems.append(Problem(file, "asks_about", _("must be one of {choices}, not {value!r}"),
+                                {"choices": ", ".join(SUBJECTS), "value": subject}))
     items = parse_items(raw.get("items"), file, problems) if "items" in raw else ()
     if len(problems) > before:
         return None
@@ -225,12 +246,12 @@ def load_departments(root: Path | str | None = None) -> dict[str, DepartmentSpec
     found: dict[str, DepartmentSpec] = {}
     files = sorted(folder.glob("*.yaml"))
     if not files:
-        problems.append(Problem(str(folder), "(folder)", "holds no department files (*.yaml)"))
+        problems.append(Problem(str(folder), "(folder)", _("holds no department files (*.yaml)")))
     for path in files:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(Problem(path.name, "(file)", f"is not readable YAML: {exc}"))
+            problems.append(Problem(path.name, "(file)", _("is not readable YAML: {error}"), {"error": exc}))
             continue
         spec = parse_department(raw, path.name, problems, expected_id=path.stem)
         if spec is not None:
@@ -269,37 +290,38 @@ def load_crosscheck_rules(path: Path | str | None = None) -> CrosscheckRules:
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CatalogueError([Problem(file.name, "(file)", f"is not readable YAML: {exc}")]) from exc
+        unreadable = Problem(file.name, "(file)", _("is not readable YAML: {error}"), {"error": exc})
+        raise CatalogueError([unreadable]) from exc
     if not isinstance(raw, Mapping):
-        raise CatalogueError([Problem(file.name, "(file)", "must be a mapping")])
+        raise CatalogueError([Problem(file.name, "(file)", _("must be a mapping"))])
     for extra in sorted(set(raw) - {"exclusive_programmes", "discovery"}, key=str):
-        problems.append(Problem(file.name, str(extra), "unknown key"))
+        problems.append(Problem(file.name, str(extra), _("unknown key")))
     pairs: list[tuple[str, str]] = []
     for i, pair in enumerate(raw.get("exclusive_programmes") or []):
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_identifier(p) for p in pair)):
-            problems.append(Problem(file.name, f"exclusive_programmes[{i}]", "must be a pair of programme ids"))
+            problems.append(Problem(file.name, f"exclusive_programmes[{i}]", _("must be a pair of programme ids")))
         else:
             pairs.append((pair[0], pair[1]))
     rules: list[DiscoveryRule] = []
     for i, entry in enumerate(raw.get("discovery") or []):
         where = f"discovery[{i}]"
         if not isinstance(entry, Mapping):
-            problems.append(Problem(file.name, where, "must be a mapping"))
+            problems.append(Problem(file.name, where, _("must be a mapping")))
             continue
         for extra in sorted(set(entry) - {"list", "department", "item", "at_most", "at_least"}, key=str):
-            problems.append(Problem(file.name, f"{where}.{extra}", "unknown key"))
+            problems.append(Problem(file.name, f"{where}.{extra}", _("unknown key")))
         for key in ("list", "department", "item"):
             if not _is_identifier(entry.get(key)):
-                problems.append(Problem(file.name, f"{where}.{key}", "must be a lower-case identifier"))
+                problems.append(Problem(file.name, f"{where}.{key}", _("must be a lower-case identifier")))
         bounds: dict[str, float] = {}
         for bound in ("at_most", "at_least"):
             value = entry.get(bound)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 bounds[bound] = float(value)
             elif bound in entry:
-                problems.append(Problem(file.name, f"{where}.{bound}", "must be a number"))
+                problems.append(Problem(file.name, f"{where}.{bound}", _("must be a number")))
         if not bounds:
-            problems.append(Problem(file.name, where, "needs a number at_most or at_least"))
+            problems.append(Problem(file.name, where, _("needs a number at_most or at_least")))
             continue
         rules.append(DiscoveryRule(str(entry.get("list")), str(entry.get("department")), str(entry.get("item")),
                                    **bounds))

@@ -20,6 +20,7 @@ import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from jiuzhu.accounts import audit
@@ -313,7 +314,7 @@ def department_save(*, by: User, code: str, raw: dict[str, Any], department: Dep
     problems: list[catalogue.Problem] = []
     spec = catalogue.parse_department({"id": code, **raw}, code, problems)
     if department is None and Department.objects.filter(code=code).exists():
-        problems.append(catalogue.Problem(code, "id", _("a department with this code exists already")))
+        problems.append(catalogue.Problem(code, "id", gettext_noop("a department with this code exists already")))
     online = {k: (v or "").strip() for k, v in (online or {}).items()}
     online_problems: dict[str, list[str]] = {}
     if any(online.values()) and not all(online.get(k) for k in ("dci_url", "dci_server_id", "dci_public_key")):
@@ -328,7 +329,7 @@ def department_save(*, by: User, code: str, raw: dict[str, Any], department: Dep
     if problems or spec is None or online_problems:
         by_field: dict[str, list[str]] = dict(online_problems)
         for p in problems:
-            by_field.setdefault(p.key.split(".")[0].split("[")[0], []).append(f"{p.key}: {p.reason}")
+            by_field.setdefault(p.key.split(".")[0].split("[")[0], []).append(f"{p.key}: {p.text(get_language())}")
         raise ValidationError(by_field)
     before = audit.snapshot(department) if department is not None else None
     if department is None:

@@ -70,9 +70,11 @@ def test_a_county_admin_adds_a_department_without_code_and_bad_items_are_named()
     form = {"code": "housing_fund", "name_zh": "住房公积金中心", "name_en": "Housing provident fund",
             "legal_basis": "《最低生活保障审核确认办法》第二十条", "exchange_format": "csv", "answer_working_days": "5",
             "asks_about": "adults", "items": ITEMS.replace("money", "cash")}
-    bad = client.post("/verification/centre/departments/add/", form)
+    bad = client.post("/verification/centre/departments/add/", form, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400
     assert "items[0].type: must be one of text, number, date, money, not &#x27;cash&#x27;" in bad.content.decode()
+    in_chinese = client.post("/verification/centre/departments/add/", form, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "items[0].type: 应为 text, number, date, money 之一，而不是 &#x27;cash&#x27;" in in_chinese.content.decode()
     assert not Department.objects.filter(code="housing_fund").exists()
     good = client.post("/verification/centre/departments/add/", {**form, "items": ITEMS})
     assert good.status_code == 302
