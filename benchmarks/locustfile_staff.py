@@ -49,15 +49,25 @@ class TownshipOfficer(HttpUser):
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}, not a redirect")
 
-    def _path(self, template: str) -> str:
-        values = {key: quote(str(random.choice(self.account[key])))
+    def _path(self, template: str, *, quoted: bool = True) -> str:
+        values = {key: str(random.choice(self.account[key]))
                   for key in ("household", "application", "q") if "{" + key + "}" in template}
-        return template.format(**values)
+        return template.format(**{k: quote(v) if quoted else v for k, v in values.items()})
+
+    def _open(self, page: dict[str, Any]) -> Any:
+        """GET the page, or POST its form (a search: the words stay out of the address)."""
+        path = self._path(page["path"])
+        if "form" not in page:
+            return self.client.get(path, name=page["name"], catch_response=True)
+        form = {k: self._path(v, quoted=False) for k, v in page["form"].items()}
+        return self.client.post(path, name=page["name"], catch_response=True,
+                                data={**form, "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", "")},
+                                headers={"Referer": f"{self.host}{path}"})
 
     @task
     def open_a_page(self) -> None:
         page = random.choices(PAGES, weights=[p.get("weight", 1) for p in PAGES])[0]
-        with self.client.get(self._path(page["path"]), name=page["name"], catch_response=True) as response:
+        with self._open(page) as response:
             if response.status_code == 0:  # no answer at all: the connection failed or timed out
                 response.failure(f"no answer: {response.error!r}")
             elif response.status_code != 200:

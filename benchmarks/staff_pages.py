@@ -59,7 +59,8 @@ VENV = ROOT / ".venv" / "bin"
 PAGES: list[dict[str, Any]] = [
     {"name": "work queue", "path": "/work/", "weight": 3},
     {"name": "household file", "path": "/work/households/{household}/", "weight": 3},
-    {"name": "search", "path": "/registry/search/?q={q}", "weight": 2},
+    # A search is posted (an ID number must not sit in the address or the access log).
+    {"name": "search", "path": "/registry/search/", "form": {"q": "{q}"}, "weight": 2},
     {"name": "application", "path": "/work/applications/{application}/", "weight": 3},
 ]
 
@@ -221,14 +222,22 @@ def _check_pages(url: str, targets: dict[str, Any], pages: list[dict[str, Any]],
     request = urllib.request.Request(f"{url}/accounts/login/", data=form, headers={"Referer": f"{url}/accounts/login/"})
     opener.open(request, timeout=30).read()
 
-    def path_of(page: dict[str, Any], i: int) -> str:
+    def path_of(page: dict[str, Any], i: int) -> tuple[str, dict[str, str] | None]:
         values = {key: account[key][i % len(account[key])] for key in ("household", "application", "q")}
-        return str(page["path"]).format(household=values["household"], application=values["application"],
+        path = str(page["path"]).format(household=values["household"], application=values["application"],
                                         q=urllib.parse.quote(str(values["q"])))
+        form = {k: str(v).format(q=values["q"]) for k, v in page["form"].items()} if "form" in page else None
+        return path, form
 
-    def status(path: str) -> int:
+    def status(target: tuple[str, dict[str, str] | None]) -> int:
+        path, form = target
+        request: str | urllib.request.Request = url + path
+        if form is not None:
+            token = next(c.value for c in jar if c.name == "csrftoken")
+            request = urllib.request.Request(url + path, data=urllib.parse.urlencode(
+                {**form, "csrfmiddlewaretoken": token}).encode(), headers={"Referer": url + path})
         try:
-            with opener.open(url + path, timeout=60) as response:
+            with opener.open(request, timeout=60) as response:
                 response.read()
                 return 302 if "/accounts/login/" in response.url else int(response.status)
         except urllib.error.HTTPError as error:

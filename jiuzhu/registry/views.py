@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts import services as account_services
 from jiuzhu.accounts.decorators import staff_required
@@ -58,11 +58,14 @@ def _area_choices(user: User) -> list[tuple[str, str]]:
 
 
 @staff_required(Action.VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def search(request: HttpRequest) -> HttpResponse:
-    """查询: current members by name, ID number (whole or start) or file number, within an area."""
+    """查询: current members by name, ID number (whole or start) or file number, within an area.
+
+    The query is posted, not put in the address: an ID number typed here would otherwise
+    stay in the browser history, the server's access log and any proxy's (DOMAIN.md §10)."""
     user = _staff(request)
-    form = SearchForm(request.GET or None, areas=_area_choices(user))
+    form = SearchForm(request.POST if request.method == "POST" else None, areas=_area_choices(user))
     results: list[Membership] = []
     searched = False
     if form.is_bound and form.is_valid():

@@ -485,3 +485,4 @@ def test_malformed_posts_never_give_a_server_error() -> None:
                        (reverse("registry:search"), {"q": "x" * 500, "area": "nowhere"}),
                        (reverse("areas:calendar"), {"year": "MMXXVII"})]:
         assert client.get(url, query).status_code < 500, (url, query)
+    assert client.post(reverse("registry:search"), {"q": "x" * 500, "area": "nowhere"}).status_code == 400
