@@ -55,6 +55,9 @@ class Households:
     #: Counted members per household when the caller has counted them already (a batch
     #: checks that none is empty), so the engine does not count millions of rows twice.
     counted_members: IntArray | None = None
+    #: Members earning the wages (就业成员), for employment costs taken of the minimum wage;
+    #: None: one earner wherever there are wages.
+    wage_earners: FloatArray | None = None
 
     @property
     def n(self) -> int:

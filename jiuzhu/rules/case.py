@@ -93,6 +93,8 @@ class Case:
     #: income and expenses given for one member, kept apart for a single-person application
     member_income: dict[str, dict[str, float]] = field(default_factory=dict)
     member_expenses: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: who earns the wages: member ids, "" for wages that name nobody (counted as one earner)
+    wage_earners: set[str] = field(default_factory=set)
 
     def alone(self) -> Case:
         """The single applicant as a household of one: own income and expenses only."""
@@ -104,6 +106,7 @@ class Case:
                     income=dict(self.member_income.get(who, {})),
                     imputed=[i for i in self.imputed if i.member == who],
                     expenses=dict(self.member_expenses.get(who, {})),
+                    wage_earners=self.wage_earners & {who},
                     # The asset test is the family's: a dibao-edge family is within the limits.
                     local_hukou=self.local_hukou)
 
@@ -389,6 +392,8 @@ class _Reader:
             member = self.member_ref(data.get("member"), f"{path}.member", ids)
             if kind is not None and amount is not None and (member is None or member in counted_ids):
                 case.income[kind] = case.income.get(kind, 0.0) + amount
+                if kind == "wage" and amount > 0:
+                    case.wage_earners.add(member or "")
                 if member is not None:
                     own = case.member_income.setdefault(member, {})
                     own[kind] = own.get(kind, 0.0) + amount
@@ -502,6 +507,7 @@ def case_arrays(cases: list[Case], tree: ParameterTree | None = None) -> CaseArr
         vehicle_value=np.array([c.vehicle_value for c in cases]),
         previous_topup=np.array([c.previous_topup for c in cases]),
         months_since_employment=months_since,
+        wage_earners=np.array([len(c.wage_earners) for c in cases], dtype=np.float64),
     )
     rows = [(i, m) for i, c in enumerate(cases) for m in c.members]
     household_of = np.array([i for i, _m in rows], dtype=np.int64)

@@ -11,6 +11,9 @@ import numpy as np
 from jiuzhu.rules.arrays import BoolArray, FloatArray, Households, IntArray, ParamArrays, Persons
 from jiuzhu.rules.vocabulary import CATEGORY_BIT, INCOME_DEDUCTION_KINDS
 
+#: Monthly parameters are turned into the yearly amounts the test works in.
+MONTHS_PER_YEAR = 12
+
 
 def household_sum(persons: Persons, values: FloatArray, n: int) -> FloatArray:
     return np.bincount(persons.household, weights=values, minlength=n).astype(np.float64, copy=False)
@@ -124,11 +127,20 @@ def _add_where(total: FloatArray, amount: FloatArray, by_context: BoolArray, con
 
 
 def employment_costs(h: Households, p: ParamArrays) -> FloatArray:
-    """必要就业成本: a share of wages, deducted before the test (审核确认办法 art. 13)."""
+    """必要就业成本, deducted before the test (审核确认办法 art. 13): a share of the wages, or
+    the same share of the local minimum wage for each earner, never more than the wages."""
     wage = h.income.get("wage")
     if wage is None:
         return np.zeros(h.n)
-    return wage * p.number("income.employment_cost_rate")
+    rate = p.number("income.employment_cost_rate")
+    costs: FloatArray = wage * rate
+    on_minimum_wage = p.context_is("income.employment_cost_basis", "minimum_wage")
+    if on_minimum_wage.any():
+        monthly = p.number("income.minimum_wage_monthly", where=on_minimum_wage)
+        earners = h.wage_earners if h.wage_earners is not None else (wage > 0).astype(np.float64)
+        by_minimum = np.minimum(wage, rate * monthly * MONTHS_PER_YEAR * earners)
+        costs = np.where(on_minimum_wage[h.context], by_minimum, costs)
+    return costs
 
 
 def income_deductions(h: Households) -> FloatArray:

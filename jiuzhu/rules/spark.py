@@ -294,6 +294,7 @@ def _check_order() -> dict[tuple[str, str, str], int]:
               (h, "employment_started", _("is after the case date"))]
     for name in (*HOUSEHOLD_MONEY, "homes"):
         checks += [(h, name, _("must be a finite number")), (h, name, _("must not be negative"))]
+    checks += [(h, "wage_earners", _("must be a whole number, 0 or more"))]
     checks += [(m, "member_id", _("is required")), (m, "member_id", _("is used twice")),
                (m, "relation", _("is not a known relation")), (m, "sex", _("must be male or female")),
                (m, "birth_date", _("is required")), (m, "birth_date", _("is after the case date")),

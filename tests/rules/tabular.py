@@ -22,6 +22,7 @@ def to_tables(cases: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
                                "date": dt.date.fromisoformat(case["date"]), "area_type": case["area_type"],
                                "assets_financial": 0.0, "homes": 0, "vehicle_value": 0.0}
         imputed: dict[str, tuple[float, float]] = {}
+        earners: set[str] = set()
         for item in h.get("income", []):
             if item.get("member") and item["member"] not in counted:
                 continue
@@ -32,6 +33,9 @@ def to_tables(cases: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
             else:
                 key = f"income_{item['kind']}"
                 row[key] = row.get(key, 0.0) + item["amount"]
+                if item["kind"] == "wage" and item["amount"] > 0:  # earners as `rules evaluate` counts them
+                    earners.add(item.get("member") or "")
+        row["wage_earners"] = len(earners)
         for item in h.get("expenses", []):
             key = f"expense_{item['kind']}"
             row[key] = row.get(key, 0.0) + item["amount"]

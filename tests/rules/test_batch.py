@@ -250,3 +250,27 @@ def test_a_batch_leaves_numpys_huge_page_setting_as_it_found_it(tmp_path: Path) 
         assert multiarray._set_madvise_hugepage(True) is True  # restored afterwards
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+def test_employment_costs_on_the_minimum_wage_count_the_earners_as_evaluate_does(tmp_path: Path) -> None:
+    from jiuzhu.rules.batch import compute_files
+
+    basis = {"income.employment_cost_rate": 0.1, "income.employment_cost_basis": "minimum_wage",
+             "income.minimum_wage_monthly": 1500}
+    two = household([adult("a"), adult("b")], income=[{"kind": "wage", "amount": 6000, "member": "a"},
+                                                      {"kind": "wage", "amount": 2000, "member": "b"}])
+    unnamed = household([adult("a")], income=[{"kind": "wage", "amount": 9000}])
+    cases = [{**case, "parameters": basis} for case in (two, unnamed)]
+    expected = [evaluate(case, with_trace=False)["counted_income"] for case in cases]
+    assert expected == [8000 - 3600, 9000 - 1800]
+    h, m = to_tables(cases)
+    h = h.set_column(h.schema.get_field_index("wage_earners"), "wage_earners", pa.array([2, None], pa.int32()))
+    pq.write_table(h, tmp_path / "h.parquet")
+    pq.write_table(m, tmp_path / "m.parquet")
+    table = pa.concat_tables(list(compute_files(tmp_path / "h.parquet", tmp_path / "m.parquet", overrides=basis)))
+    assert table.column("counted_income").to_pylist() == expected  # null: one earner, as wages naming nobody
+    bad = h.set_column(h.schema.get_field_index("wage_earners"), "wage_earners", pa.array([1.5, -1.0]))
+    pq.write_table(bad, tmp_path / "h.parquet")
+    with pytest.raises(BadInput) as caught:
+        list(compute_files(tmp_path / "h.parquet", tmp_path / "m.parquet", overrides=basis))
+    assert [(r["row"], r["column"]) for r in caught.value.as_list()] == [(0, "wage_earners"), (1, "wage_earners")]

@@ -57,6 +57,9 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     income = [{"kind": draw(st.sampled_from(["wage", "business", "land_transfer", "pension", "scholarship",
                                              "central_basic_pension", "gift"])), "amount": draw(money)}
               for _ in range(draw(st.integers(0, 4)))]
+    for item in income:  # wages earned by a named member, or by nobody named (one earner)
+        if item["kind"] == "wage" and draw(st.booleans()):
+            item["member"] = draw(st.sampled_from(ids))
     for member in draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)):
         income.append({"kind": "imputed_wage", "member": member,
                        "monthly_reference": draw(st.sampled_from([1500, 2000, 2333.33])),
@@ -87,6 +90,9 @@ def trees(draw: st.DrawFn) -> ParameterTree:
     put("classified.adjustment_index", draw(st.sampled_from([0.25, 0.4, 0.333])))
     put("income.imputation.working_capacity_basis", draw(st.sampled_from(["none", "household", "individual"])))
     put("assets.financial_per_capita_limit_years", float(draw(st.integers(1, 3))))
+    put("income.employment_cost_rate", draw(st.sampled_from([0.0, 0.1, 0.15])))
+    put("income.employment_cost_basis", draw(st.sampled_from(["earnings", "minimum_wage"])))
+    put("income.minimum_wage_monthly", draw(st.sampled_from([1320.0, 1780.0])))
     return tree
 
 

@@ -144,6 +144,7 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
         vehicle_value=number_column(h, "vehicle_value", "money", n),
         previous_topup=number_column(h, "previous_topup", "money", n),
         months_since_employment=months_since,
+        wage_earners=_wage_earners(h, n),
     )
     health = number_column(m, "health_coefficient", "float", k) if "health_coefficient" in m.column_names \
         else np.full(k, np.nan)
@@ -160,6 +161,17 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
         refused_work=bool_column(m, "refused_work", False, k),
     )
     return households, persons, ParamArrays(contexts.contexts, context)
+
+
+def _wage_earners(h: pa.Table, n: int) -> np.ndarray | None:
+    """The column where given; a null row is one earner if the household has wages."""
+    if "wage_earners" not in h.column_names:
+        return None
+    earners = number_column(h, "wage_earners", "float", n)
+    missing = np.isnan(earners)
+    if missing.any():
+        earners = np.where(missing, number_column(h, "income_wage", "money", n) > 0, earners)
+    return earners
 
 
 def output_table(ids: pa.Array | pa.ChunkedArray, results: engine.Results) -> pa.Table:

@@ -26,7 +26,7 @@ HOUSEHOLD_MONEY = (
 )
 
 
-HOUSEHOLD_COLUMNS = (*HOUSEHOLD_REQUIRED, *HOUSEHOLD_MONEY, "homes", "employment_started")
+HOUSEHOLD_COLUMNS = (*HOUSEHOLD_REQUIRED, *HOUSEHOLD_MONEY, "homes", "employment_started", "wage_earners")
 
 
 MEMBER_REQUIRED = ("household_id", "member_id", "sex", "birth_date")

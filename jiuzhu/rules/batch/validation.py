@@ -152,6 +152,10 @@ def validate_households(t: pa.Table, regions: tuple[np.ndarray, list[Any]], offs
     for name in (*HOUSEHOLD_MONEY, "homes"):
         if name in t.column_names:
             flag_amounts(flag, number_column(t, name, "money", t.num_rows), name)  # null is zero
+    if "wage_earners" in t.column_names:  # null: one earner where there are wages
+        earners = number_column(t, "wage_earners", "float", t.num_rows)
+        flag(~np.isnan(earners) & ((earners < 0) | (earners != np.floor(earners))), "wage_earners",
+             _("must be a whole number, 0 or more"))
     return ok
 
 
