@@ -7,6 +7,7 @@ the trace, one translatable template per variable — never written per case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,21 @@ def _source(p: dict[str, Any]) -> str:
     return f"{p['source']}" if p.get("source") else ""
 
 
+def _employment_costs(say: Callable[..., str], param: Callable[[str, str], dict[str, Any] | None], costs: float,
+                      case: Case) -> str:
+    """The employment costs sentence: a share of the wages, or of the minimum wage per earner."""
+    rate = float((param("counted_income", "income.employment_cost_rate") or {}).get("value", 0))
+    basis = (param("counted_income", "income.employment_cost_basis") or {}).get("value")
+    minimum = param("counted_income", "income.minimum_wage_monthly")
+    if basis == "minimum_wage" and minimum is not None:
+        return say(_("Employment costs: {rate} of the minimum wage of {minimum} yuan a month × 12 months × "
+                     "{earners} earning member(s), no more than the wages: {costs} yuan."),
+                   rate=f"{number(rate * 100)}%", minimum=number(float(minimum["value"])),
+                   earners=len(case.wage_earners), costs=number(costs))
+    return say(_("Employment costs: {rate} of the wages of {wages} yuan = {costs} yuan."),
+               rate=f"{number(rate * 100)}%", wages=number(case.income.get("wage", 0.0)), costs=number(costs))
+
+
 def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> list[str]:
     """Sentences from the trace, in order, in the caseworker's language."""
     t = {e["name"]: e for e in entries}
@@ -160,8 +176,16 @@ def explanation(entries: list[dict[str, Any]], case: Case, lang: str | None) -> 
     counted_income = t["counted_income"]
     parts = [number(v) for k, v in case.income.items() if v] + (
         [number(counted_income["inputs"]["imputed_income"])] if case.imputed else [])
+    costs, deductions = counted_income["inputs"]["employment_costs"], counted_income["inputs"]["income_deductions"]
+    if costs:
+        out.append(_employment_costs(say, param, costs, case))
+    if deductions:
+        out.append(say(_("Taxes, social contributions and maintenance paid ({deductions} yuan) are deducted."),
+                       deductions=number(deductions)))
+    # What is read aloud must add up: the deductions are in the sum, not only in its result.
+    minus = "".join(f" − {number(x)}" for x in (costs, deductions) if x)
     out.append(say(_("Household counted income {parts} = {total} yuan."),
-                   parts=" + ".join(parts) if parts else "0", total=number(counted_income["value"])))
+                   parts=(" + ".join(parts) if parts else "0") + minus, total=number(counted_income["value"])))
     if t["necessary_expenditure"]["value"]:
         out.append(say(_("Necessary expenditure of {expenditure} yuan is deducted: net income {net} yuan."),
                        expenditure=number(t["necessary_expenditure"]["value"]), net=number(t["net_income"]["value"])))

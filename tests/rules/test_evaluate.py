@@ -60,6 +60,22 @@ def test_english_explanation_reads_like_the_domain_example() -> None:
     assert sentences[-1] == "Total 6820 yuan a year, 568.33 yuan a month."
 
 
+def test_the_counted_income_read_aloud_adds_up_with_its_deductions() -> None:
+    basis = {"income.employment_cost_rate": 0.1, "income.employment_cost_basis": "minimum_wage",
+             "income.minimum_wage_monthly": 1500}
+    case = household([adult("a"), adult("b", sex="female")], parameters=basis,
+                     income=[{"kind": "wage", "amount": 6000, "member": "a"},
+                             {"kind": "wage", "amount": 2000, "member": "b"}],
+                     expenses=[{"kind": "tax", "amount": 100}])
+    english = evaluate(case, lang="en")["explanation"]
+    assert ("Employment costs: 10% of the minimum wage of 1500 yuan a month × 12 months × 2 earning member(s), "
+            "no more than the wages: 3600 yuan.") in english
+    assert "Household counted income 8000 − 3600 − 100 = 4300 yuan." in english
+    chinese = evaluate({**case, "parameters": {"income.employment_cost_rate": 0.1}}, lang="zh-hans")["explanation"]
+    assert "必要就业成本：工资收入 8000 元的 10% = 800 元。" in chinese
+    assert "家庭收入 8000 − 800 − 100 = 7100 元。" in chinese
+
+
 def test_chinese_explanation_comes_from_the_catalogue() -> None:
     sentences = evaluate(daan_example(), lang="zh-hans")["explanation"]
     assert sentences[0] == "家庭劳动能力系数 L =（0.4 + 0.8 + 0）÷ 3 = 0.4。"
