@@ -12,6 +12,7 @@ urlpatterns = [
     path("verification/centre/", include("jiuzhu.verification.urls_centre")),
     path("verification/", include("jiuzhu.verification.urls")),
     path("areas/", include("jiuzhu.areas.urls")),
+    path("data-sharing/", include("jiuzhu.api.dci.urls_pages")),
     path("api/v1/", include("jiuzhu.api.urls")),
     path("admin/", admin.site.urls),
 ]

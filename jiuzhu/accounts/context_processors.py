@@ -46,6 +46,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("verification_centre:findings", _("Cross-check findings"), Action.VIEW),
     # Translators: 核对部门目录
     NavEntry("verification_centre:departments", _("Departments"), Action.ADMIN_DEPARTMENTS),
+    # Translators: 数据共享协议 (partner systems asking our social registry)
+    NavEntry("dci_pages:agreements", _("Data sharing"), Action.ADMIN_AGREEMENTS),
     # Translators: 近亲属备案
     NavEntry("casework:relatives", _("Relatives register"), Action.DECLARE_RELATIVES),
     # Translators: 工作日历

@@ -40,6 +40,7 @@ class Action(models.TextChoices):
     ADMIN_CALENDAR = "admin_calendar", _("keep the working-day calendar")
     ADMIN_USERS = "admin_users", _("manage users")
     ADMIN_DEPARTMENTS = "admin_departments", _("keep the catalogue of departments asked in verification")
+    ADMIN_AGREEMENTS = "admin_agreements", _("keep the data-sharing agreements with partner systems")
     READ_AUDIT = "read_audit", _("read the audit log")
 
 
@@ -55,7 +56,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The county decides where approval is not delegated and visits flagged cases.
     Role.COUNTY_SUPERVISOR: frozenset(_TOWNSHIP | {_A.DECIDE, _A.READ_AUDIT}),
     Role.COUNTY_ADMIN: frozenset({_A.VIEW, _A.ADMIN_CALENDAR, _A.ADMIN_USERS, _A.ADMIN_DEPARTMENTS,
-                                  _A.DECLARE_RELATIVES, _A.READ_AUDIT}),
+                                  _A.ADMIN_AGREEMENTS, _A.DECLARE_RELATIVES, _A.READ_AUDIT}),
     Role.AUDITOR: frozenset({_A.VIEW, _A.READ_AUDIT}),
 }
 

@@ -35,7 +35,7 @@ from tests.casework.test_views_lists import MONDAY, signed_in
 
 pytestmark = pytest.mark.django_db
 
-NAMESPACES = ("casework", "registry", "areas", "verification", "verification_centre")
+NAMESPACES = ("casework", "registry", "areas", "verification", "verification_centre", "dci_pages")
 #: Values tried for string parameters whose meaning the test knows; others get "x".
 STRING_CANDIDATES: dict[str, list[str]] = {
     "kind": ["person", "household"],

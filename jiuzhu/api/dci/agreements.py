@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jiuzhu.accounts import audit
+from jiuzhu.accounts.models import User
+from jiuzhu.accounts.permissions import ensure_can
+from jiuzhu.accounts.roles import Action
 from jiuzhu.api.models import DciAgreement, EventType
 from jiuzhu.areas.models import Area
 from jiuzhu.dci import envelope, fields, query
@@ -19,8 +22,17 @@ from jiuzhu.dci.envelope import PartnerKey
 @transaction.atomic
 def agreement_save(*, sender_id: str, name: str, public_key: str, area_code: str, callback_base_url: str = "",
                    query_types: Sequence[str] = (), allowed_fields: Sequence[str] = (),
-                   event_types: Sequence[str] = (), key_id: str = "", active: bool = True) -> DciAgreement:
-    """Create or replace the agreement of `sender_id`; every problem is reported at once."""
+                   event_types: Sequence[str] = (), key_id: str = "", active: bool = True,
+                   by: User | None = None) -> DciAgreement:
+    """Create or replace the agreement of `sender_id`; every problem is reported at once.
+
+    `by` is the county admin on the agreements page (None: the operator's CLI); an admin
+    keeps only agreements inside their own area, and the audit entry names them."""
+    if by is not None:
+        ensure_can(by, Action.ADMIN_AGREEMENTS, by.scope_code)
+        existing = DciAgreement.objects.filter(sender_id=sender_id.strip()).select_related("area").first()
+        if existing is not None and not by.covers(existing.area_id):
+            raise PermissionDenied(_("This partner's agreement covers an area outside yours."))
     problems: dict[str, list[str]] = {}
     sender_id = sender_id.strip()
     if not sender_id or "|" in sender_id or len(sender_id) > 100:
@@ -32,6 +44,8 @@ def agreement_save(*, sender_id: str, name: str, public_key: str, area_code: str
     area = Area.objects.filter(pk=query.significant_area(area_code.strip())).first()
     if area is None:
         problems["area"] = [_("no area has the code %(code)s") % {"code": area_code}]
+    elif by is not None and not by.covers(area.code):
+        problems["area"] = [_("%(code)s is outside your area") % {"code": area_code}]
     if callback_base_url:
         try:
             URLValidator(schemes=["http", "https"])(callback_base_url)
@@ -58,7 +72,7 @@ def agreement_save(*, sender_id: str, name: str, public_key: str, area_code: str
         "callback_base_url": callback_base_url.rstrip("/"), "allowed_query_types": list(query_types),
         "allowed_fields": list(allowed_fields), "allowed_event_types": list(event_types), "area": area,
         "active": active})
-    audit.record(actor=None, action="dci.agreement", obj=agreement, area=area.code, before=before,
+    audit.record(actor=by, action="dci.agreement", obj=agreement, area=area.code, before=before,
                  after=audit.snapshot(agreement))
     return agreement
 
