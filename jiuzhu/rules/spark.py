@@ -38,8 +38,13 @@ household is missing form a group of their own in the co-group. Every other chec
 in the tasks, by the local engine's own code; a task with bad rows returns them (mapped
 to file positions, as JSON in the `_bad` column) instead of results, and the driver
 merges them into the local engine's order and raises `BadInput`. No output file is
-created unless every row is good: the result is collected as Arrow and written by
-`batch.OutputFile` (a hidden file renamed into place).
+created unless every row is good.
+
+The results never pass through the driver's memory (a province's 10^7 rows would not fit
+its JVM): the tasks write them as Parquet into a work folder, the driver reads back only
+the `_bad` column, Spark sorts the good rows into file order (range partitions), and the
+sorted parts are copied a row group at a time into `batch.OutputFile` (a hidden file
+renamed into place).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from jiuzhu.rules.batch.compute import ContextIndex, OutputFile, compute_tables
@@ -399,11 +405,13 @@ def _unknown_regions(households: DataFrame, known_region: RegionCheck) -> frozen
 
 def run_spark_batch(households_path: str | Path, members_path: str | Path, out_path: str | Path, *,
                     tree: ParameterTree | None = None, known_region: RegionCheck | None = None,
-                    master: str = "local[2]") -> int:
+                    master: str = "local[2]", work_dir: str | Path | None = None) -> int:
     """Compute every household into `out_path` on Spark; BadInput and no output if any row is bad.
 
     Uses the active SparkSession if there is one (it is left running), else starts one on
-    `master` and stops it at the end."""
+    `master` and stops it at the end. The tasks' results pass through Parquet files in
+    `work_dir` (a temporary folder beside the output by default; on a cluster, a folder
+    every executor and the driver can reach), never through the driver's memory."""
     _pyspark()
     bad = BadRows()
     h_schema, m_schema = pq.read_schema(households_path), pq.read_schema(members_path)
@@ -417,18 +425,17 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
         owned = SparkContext._active_spark_context is None
         spark = spark_session(master)
         try:
-            table = _run(spark, Path(households_path), Path(members_path), h_schema.names, m_schema.names, tree,
-                         known_region)
+            _run(spark, Path(households_path), Path(members_path), h_schema.names, m_schema.names, tree,
+                 known_region, output, work_dir)
         finally:
             if owned:
                 spark.stop()
-        if table.num_rows:
-            output.write(table)
     return output.rows
 
 
 def _run(spark: SparkSession, households_path: Path, members_path: Path, h_columns: list[str],
-         m_columns: list[str], tree: ParameterTree | None, known_region: RegionCheck | None) -> pa.Table:
+         m_columns: list[str], tree: ParameterTree | None, known_region: RegionCheck | None,
+         output: OutputFile, work_dir: str | Path | None) -> None:
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -451,18 +458,33 @@ def _run(spark: SparkSession, households_path: Path, members_path: Path, h_colum
     schema = _task_schema()
     task = functools.partial(county_task, h_columns=h_columns, m_columns=m_columns, schema=schema, tree=tree,
                              unknown_regions=unknown)
-    with _quiet():
-        results = (households.groupBy("_county").cogroup(members.groupBy("_county"))
-                   .applyInArrow(task, from_arrow_schema(schema)))
-    collected = results.toArrow()
+    results = (households.groupBy("_county").cogroup(members.groupBy("_county"))
+               .applyInArrow(task, from_arrow_schema(schema)))
+    # A province's results (10^7 rows) do not fit the driver: the tasks write them, the
+    # driver reads back only the bad-row reports, then Spark sorts the good rows into file
+    # order and the parts are copied into the one output file a row group at a time.
+    with tempfile.TemporaryDirectory(prefix=".spark-", dir=work_dir or output.path.parent) as folder:
+        tasks, ordered = Path(folder, "tasks"), Path(folder, "ordered")
+        with _quiet():
+            results.write.parquet(str(tasks))
+        _raise_bad_rows(pads.dataset(tasks, format="parquet").to_table(
+            columns=["_bad"], filter=pads.field("_bad").is_valid()).column("_bad"))
+        names = result_schema().names
+        with _quiet():
+            (spark.read.parquet(str(tasks)).orderBy("_row").select(*(F.col(f"`{c}`") for c in names))
+             .write.parquet(str(ordered)))
+        for part in sorted(ordered.glob("part-*.parquet")):  # range partitions, numbered in sort order
+            for batch in pq.ParquetFile(part).iter_batches():
+                output.write(pa.Table.from_batches([batch]).cast(result_schema()))
 
-    bad_column = collected.column("_bad")
-    if bad_column.null_count < collected.num_rows:
-        reports = [json.loads(text) for text in bad_column.drop_null().to_pylist()]
-        orphans = [r for rep in reports for r in rep["rows"]
-                   if r["reason"] == _("refers to a household that is not in the file")]
-        if orphans:  # as `batch.plan`: missing households are reported alone
-            raise BadInput(sorted(orphans, key=lambda r: r["row"])[:REPORT_LIMIT])
-        raise BadInput(merge_reports([rep["rows"] for rep in reports]))
-    good = collected.sort_by("_row")
-    return good.select(result_schema().names).cast(result_schema())
+
+def _raise_bad_rows(bad_column: pa.ChunkedArray) -> None:
+    """BadInput from the tasks' reports, in the local engine's order; nothing if there are none."""
+    if not len(bad_column):
+        return
+    reports = [json.loads(text) for text in bad_column.to_pylist()]
+    orphans = [r for rep in reports for r in rep["rows"]
+               if r["reason"] == _("refers to a household that is not in the file")]
+    if orphans:  # as `batch.plan`: missing households are reported alone
+        raise BadInput(sorted(orphans, key=lambda r: r["row"])[:REPORT_LIMIT])
+    raise BadInput(merge_reports([rep["rows"] for rep in reports]))

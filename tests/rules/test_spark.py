@@ -75,7 +75,7 @@ def _reports(tmp_path: Path, households: pa.Table, members: pa.Table,
     with pytest.raises(BadInput) as spark:
         run_spark_batch(h, m, tmp_path / "spark.parquet", **kwargs)
     assert not (tmp_path / "spark.parquet").exists()
-    assert list(tmp_path.glob(".batch-*")) == []
+    assert list(tmp_path.glob(".batch-*")) == list(tmp_path.glob(".spark-*")) == []  # no work files left
     assert spark.value.rows == local.value.rows  # reasons untranslated, with their arguments
     return local.value.as_list(), spark.value.as_list()
 
@@ -90,6 +90,7 @@ def test_spark_gives_the_local_table(spark: Any, two_counties: tuple[pa.Table, p
     assert result.schema.equals(local.schema)
     assert result.equals(local)
     assert result.column("household_id").equals(households.column("household_id"))
+    assert list(tmp_path.glob(".spark-*")) == []
 
 
 def test_members_in_any_order_give_the_same_table(spark: Any, two_counties: tuple[pa.Table, pa.Table],
