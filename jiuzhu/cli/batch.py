@@ -17,6 +17,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     batch.add_argument("--engine", choices=("local", "spark"), default="local",
                        help="local (default) or Apache Spark, one county partition per task")
     batch.add_argument("--chunk", type=int, default=1_000_000, help="households per chunk (local engine)")
+    batch.add_argument("--spark-master", default="local[2]", help="Spark master URL (default local[2])")
+    batch.add_argument("--spark-work-dir", help="where the Spark tasks write their results before the output "
+                                                "file is made (default: beside --out; on a cluster, a folder "
+                                                "every executor and this machine can reach)")
     batch.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
     batch.add_argument("--lang", choices=LANGUAGES, help="language of the bad-row report")
     batch.set_defaults(func=run_batch)
@@ -41,7 +45,8 @@ def run_batch(args: argparse.Namespace) -> int:
         if args.engine == "spark":
             from jiuzhu.rules.spark import run_spark_batch
 
-            written = run_spark_batch(args.households, args.members, args.out, known_region=region_check)
+            written = run_spark_batch(args.households, args.members, args.out, known_region=region_check,
+                                      master=args.spark_master, work_dir=args.spark_work_dir)
         else:
             from jiuzhu.rules.batch import run_batch as run_local
 

@@ -413,6 +413,8 @@ def run_spark_batch(households_path: str | Path, members_path: str | Path, out_p
     `work_dir` (a temporary folder beside the output by default; on a cluster, a folder
     every executor and the driver can reach), never through the driver's memory."""
     _pyspark()
+    if work_dir is not None and not Path(work_dir).is_dir():  # before Spark starts, not after its first jobs
+        raise ValueError(f"the Spark work folder {work_dir} does not exist")
     bad = BadRows()
     h_schema, m_schema = pq.read_schema(households_path), pq.read_schema(members_path)
     check_columns(h_schema, "households.parquet", HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, bad)

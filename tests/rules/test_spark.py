@@ -186,10 +186,20 @@ def test_the_cli_runs_the_spark_engine(two_counties: tuple[pa.Table, pa.Table], 
     ids = households.column("household_id").slice(0, 300)
     h, m = _write(tmp_path, households.slice(0, 300),
                   members.filter(pc.is_in(members.column("household_id"), value_set=ids)))
+    work = tmp_path / "shared"
+    work.mkdir()
     done = subprocess.run([sys.executable, "-m", "jiuzhu.cli", "rules", "batch", "--engine", "spark",
-                           "--households", str(h), "--members", str(m), "--out", str(tmp_path / "r.parquet")],
+                           "--households", str(h), "--members", str(m), "--out", str(tmp_path / "r.parquet"),
+                           "--spark-master", "local[1]", "--spark-work-dir", str(work)],
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stderr
+    assert list(work.iterdir()) == []  # the tasks' files are gone
+    missing = subprocess.run([sys.executable, "-m", "jiuzhu.cli", "rules", "batch", "--engine", "spark",
+                              "--households", str(h), "--members", str(m), "--out", str(tmp_path / "r2.parquet"),
+                              "--spark-work-dir", str(tmp_path / "nowhere")],
+                             capture_output=True, text=True, check=False, timeout=300)
+    assert missing.returncode == 2 and "nowhere does not exist" in missing.stdout
+    assert not (tmp_path / "r2.parquet").exists()
     assert "300 households written" in done.stderr
     run_batch(h, m, tmp_path / "local.parquet")
     assert pq.read_table(tmp_path / "r.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
