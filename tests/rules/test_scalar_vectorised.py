@@ -57,9 +57,13 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     income = [{"kind": draw(st.sampled_from(["wage", "business", "land_transfer", "pension", "scholarship",
                                              "central_basic_pension", "gift"])), "amount": draw(money)}
               for _ in range(draw(st.integers(0, 4)))]
-    for item in income:  # wages earned by a named member, or by nobody named (one earner)
-        if item["kind"] == "wage" and draw(st.booleans()):
-            item["member"] = draw(st.sampled_from(ids))
+    # Wages earned by named members or by nobody named (one earner): the earners count
+    # where employment costs are taken of the minimum wage.
+    for _ in range(draw(st.integers(0, 3))):
+        wage: dict[str, Any] = {"kind": "wage", "amount": draw(money)}
+        if draw(st.booleans()):
+            wage["member"] = draw(st.sampled_from(ids))
+        income.append(wage)
     for member in draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)):
         income.append({"kind": "imputed_wage", "member": member,
                        "monthly_reference": draw(st.sampled_from([1500, 2000, 2333.33])),
@@ -90,9 +94,13 @@ def trees(draw: st.DrawFn) -> ParameterTree:
     put("classified.adjustment_index", draw(st.sampled_from([0.25, 0.4, 0.333])))
     put("income.imputation.working_capacity_basis", draw(st.sampled_from(["none", "household", "individual"])))
     put("assets.financial_per_capita_limit_years", float(draw(st.integers(1, 3))))
-    put("income.employment_cost_rate", draw(st.sampled_from([0.0, 0.1, 0.15])))
-    put("income.employment_cost_basis", draw(st.sampled_from(["earnings", "minimum_wage"])))
-    put("income.minimum_wage_monthly", draw(st.sampled_from([1320.0, 1780.0])))
+    # Employment costs for every region at once (national values from the same day), so
+    # that most drawn households meet the basis drawn.
+    for name, value in (("income.employment_cost_rate", draw(st.sampled_from([0.0, 0.1, 0.15]))),
+                        ("income.employment_cost_basis", draw(st.sampled_from(["earnings", "minimum_wage"]))),
+                        ("income.minimum_wage_monthly", draw(st.sampled_from([1320.0, 1780.0])))):
+        national = tree.values.setdefault(name, {}).setdefault("national", [])
+        national[:] = [v for v in national if v.start < since] + [DatedValue(since, value, "drawn by the test")]
     return tree
 
 
