@@ -144,3 +144,5 @@ MEDIA_ROOT = Path(os.environ.get("JIUZHU_MEDIA_ROOT", str(BASE_DIR / "var" / "me
 DCI_PRIVATE_KEY_PATH = Path(os.environ.get("JIUZHU_DCI_PRIVATE_KEY", str(BASE_DIR / "var" / "dci_ed25519.pem")))
 DCI_SENDER_ID = os.environ.get("JIUZHU_DCI_SENDER_ID", "jiuzhu")
 DCI_MAX_CLOCK_SKEW_SECONDS = int(os.environ.get("JIUZHU_DCI_MAX_CLOCK_SKEW_SECONDS", "300"))
+# How long answered messages and sent notifications are kept (`jiuzhu dci prune`).
+DCI_MESSAGE_RETENTION_DAYS = int(os.environ.get("JIUZHU_DCI_MESSAGE_RETENTION_DAYS", "90"))

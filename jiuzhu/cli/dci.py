@@ -4,8 +4,10 @@
     jiuzhu dci agreement-add   register or replace a partner's agreement
     jiuzhu dci collect         queue notifications for new audited events (enrolment, exit, death)
     jiuzhu dci deliver         answer waiting asynchronous searches and send what the outbox owes
+    jiuzhu dci prune           delete answered messages and sent notifications past retention
 
-`collect` then `deliver` is what a timer (cron, systemd) runs every minute or so.
+`collect` then `deliver` is what a timer (cron, systemd) runs every minute or so; `prune`
+once a day.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     deliver = commands.add_parser("deliver", help="answer waiting searches and send the outbox")
     deliver.set_defaults(func=run_deliver)
+
+    prune = commands.add_parser("prune", help="delete answered messages and sent notifications past retention",
+                                description="Keeps DCI_MESSAGE_RETENTION_DAYS (90) unless --days is given; "
+                                            "messages still being answered or sent are kept.")
+    prune.add_argument("--days", type=int, help="keep this many days instead")
+    prune.set_defaults(func=run_prune)
 
 
 def _setup() -> None:
@@ -115,4 +123,16 @@ def run_deliver(args: argparse.Namespace) -> int:
     from jiuzhu.api.dci.outbox import deliver_pending
 
     print_json(dataclasses.asdict(deliver_pending()))
+    return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    _setup()
+    from jiuzhu.api.dci.retention import prune
+
+    try:
+        print_json(dataclasses.asdict(prune(args.days)))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return BAD_INPUT
     return 0

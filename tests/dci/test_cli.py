@@ -68,3 +68,46 @@ def test_collect_and_deliver_with_nothing_to_do(key_path: Path, capsys: pytest.C
     assert json.loads(capsys.readouterr().out) == {"queued": 0}
     assert main(["dci", "deliver"]) == 0
     assert json.loads(capsys.readouterr().out) == {"answered": 0, "sent": 0, "failed": 0, "retrying": 0}
+
+
+def test_prune_drops_finished_messages_past_retention_and_keeps_what_is_in_flight(
+        key_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiuzhu.accounts.models import AuditEntry
+    from jiuzhu.api.dci.agreements import agreement_save
+    from jiuzhu.api.models import DciMessage, DciNotification, MessageStatus, OutboxStatus
+
+    f.county_tree()
+    partner = agreement_save(sender_id="p", name="p", area_code=f.COUNTY,
+                             public_key=envelope.public_key_pem(envelope.generate_private_key().public_key()))
+    long_ago, now = timezone.now() - dt.timedelta(days=200), timezone.now()
+
+    def message(name: str, status: str, when: dt.datetime) -> DciMessage:
+        found = DciMessage.objects.create(agreement=partner, message_id=name, message_ts=when, action="search",
+                                          correlation_id=name, status=status)
+        DciMessage.objects.filter(pk=found.pk).update(received_at=when)  # auto_now_add: set it afterwards
+        return found
+
+    def callback(request: DciMessage, name: str, status: str, when: dt.datetime) -> None:
+        sent = DciNotification.objects.create(agreement=partner, request=request, action="on-search", url="x",
+                                              message_id=name, payload={}, status=status, next_attempt_at=when)
+        DciNotification.objects.filter(pk=sent.pk).update(created_at=when)
+
+    answered = message("old-answered", MessageStatus.SUCCEEDED, long_ago)
+    callback(answered, "old-sent", OutboxStatus.SENT, long_ago)
+    message("old-rejected", MessageStatus.REJECTED, long_ago)
+    message("old-pending", MessageStatus.PENDING, long_ago)
+    waiting = message("old-answer-unsent", MessageStatus.SUCCEEDED, long_ago)
+    callback(waiting, "still-owed", OutboxStatus.PENDING, long_ago)
+    message("recent", MessageStatus.SUCCEEDED, now)
+    assert main(["dci", "prune"]) == 0
+    assert json.loads(capsys.readouterr().out)["messages"] == 2
+    assert set(DciMessage.objects.values_list("message_id", flat=True)) == {
+        "old-pending", "old-answer-unsent", "recent"}
+    assert list(DciNotification.objects.values_list("message_id", flat=True)) == ["still-owed"]
+    assert AuditEntry.objects.get(action="dci.prune").after["notifications"] == 1
+    assert main(["dci", "prune", "--days", "0"]) == 2  # never inside the replay window
+    assert DciMessage.objects.count() == 3
