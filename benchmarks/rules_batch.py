@@ -140,9 +140,10 @@ def child(folder: Path, out: Path) -> None:
                       "peak_rss_mb": rss, "households": result.num_rows}))
 
 
-def run_jiuzhu(folder: Path, repeat: int) -> list[dict[str, Any]]:
+def run_jiuzhu(folder: Path, repeat: int, pause: float = 0.0) -> list[dict[str, Any]]:
     runs = []
     for i in range(repeat):
+        time.sleep(pause)  # idle seconds first: the VM may have handed freed memory back to its host
         done = subprocess.run([sys.executable, __file__, "--child", str(folder),
                                str(folder / f"jiuzhu-{i}.parquet")], capture_output=True, text=True, check=True)
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -188,6 +189,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20181)
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs of each engine before timing")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="idle seconds before each timed run of Jiuzhu's engine (default 0: back to back); "
+                             "shows what a batch started on an idle VM pays for fresh memory")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -200,7 +204,7 @@ def main() -> int:
     # process to read them pays for the page cache and memory the system still has to settle.
     run_jiuzhu(folder, args.warmup)
     run_reference(folder, params, args.warmup)
-    ours = run_jiuzhu(folder, args.repeat)
+    ours = run_jiuzhu(folder, args.repeat, args.pause)
     theirs = run_reference(folder, params, args.repeat)
     import pyarrow.parquet as pq
 
@@ -220,6 +224,7 @@ def main() -> int:
         "ratio": round(statistics.median(reference_span) / seconds, 2),
         **compare(folder),
         "repeat": args.repeat,
+        "pause": args.pause,
         "warmup": args.warmup,
         "cpus": os.cpu_count(),
     }
