@@ -68,7 +68,8 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from jiuzhu.rules.batch.compute import ContextIndex, OutputFile, compute_tables
+from jiuzhu.rules.batch.compute import ContextIndex, compute_tables
+from jiuzhu.rules.batch.files import OutputFile
 from jiuzhu.rules.batch.schema import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_MONEY,
