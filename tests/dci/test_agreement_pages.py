@@ -94,3 +94,16 @@ def test_only_a_county_admin_keeps_agreements_and_only_within_their_area() -> No
     assert outside.status_code == 400 and not DciAgreement.objects.filter(sender_id="town-partner").exists()
     inside = township_admin.post("/data-sharing/add/", _form(sender_id="town-partner", area=f.TOWNSHIP))
     assert inside.status_code == 302
+
+
+def test_the_list_still_opens_when_our_key_cannot_be_made(settings: Any, tmp_path: Path) -> None:
+    from jiuzhu.api.dci import keys
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.DCI_PRIVATE_KEY_PATH = blocker / "dci.pem"  # its folder is a file: the key cannot be made
+    keys._cache.clear()
+    f.county_tree()
+    page = staff_client(f.user(Role.COUNTY_ADMIN, f.COUNTY)).get("/data-sharing/")
+    assert page.status_code == 200
+    assert "jiuzhu dci keygen" in page.content.decode()

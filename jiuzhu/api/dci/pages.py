@@ -96,8 +96,16 @@ def _initial(agreement: DciAgreement) -> dict[str, Any]:
 
 
 def _ours() -> dict[str, str]:
-    """Our sender id, key id and public key, to hand to a partner."""
-    key = keys.signing_key()
+    """Our sender id, key id and public key, to hand to a partner; or why the key is missing.
+
+    The key file is made on first use; a folder that cannot be written must not take the
+    list of agreements down with it."""
+    try:
+        key = keys.signing_key()
+    except (OSError, ValueError) as exc:
+        return {"sender_id": keys.sender_id(), "problem": _("Our signing key cannot be read or made "
+                                                            "(%(error)s): ask the operator to run "
+                                                            "“jiuzhu dci keygen”.") % {"error": exc}}
     return {"sender_id": keys.sender_id(), "key_id": key.key_id,
             "public_key": envelope.public_key_pem(key.public_key)}
 
