@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from jiuzhu.rules.vocabulary import FINANCIAL_ASSET_KINDS
+from jiuzhu.verification.frames import typed
 
 RECORDS = ("income", "asset", "expense")
 FACTS: dict[str, pl.DataType] = {
@@ -74,19 +75,7 @@ def _columns(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str,
              nullable: Iterable[str] = ()) -> pl.DataFrame:
     """The named columns in the named types; every other column is dropped. A missing column,
     a value of the wrong type or an empty required cell is an error naming column and rows."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}")
-    columns = []
-    for name, dtype in schema.items():
-        column = frame.get_column(name)
-        if column.dtype != dtype:
-            try:
-                column = column.cast(dtype, strict=True)
-            except pl.exceptions.PolarsError as error:
-                raise ValueError(f"{what}.{name}: expected {dtype}, got {column.dtype}") from error
-        columns.append(column)
-    out = pl.DataFrame(columns, schema=schema)
+    out = typed(frame, schema, what)
     optional = set(nullable)
     for name in schema:
         if name in optional:

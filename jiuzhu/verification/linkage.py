@@ -71,6 +71,8 @@ from splink.comparison_library import CustomComparison
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
+from jiuzhu.verification.frames import typed
+
 PERSONS: dict[str, pl.DataType] = {
     "person_id": pl.Int64(), "id_number": pl.String(), "name": pl.String(), "birth_date": pl.Date(),
     "sex": pl.String(), "area_code": pl.String(),
@@ -123,19 +125,7 @@ class LinkageSettings:
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str, key: str) -> pl.DataFrame:
     """The contract's columns in the contract's types, cleaned, with the ID number as one
     integer (`_id_key`); a clear error naming the column otherwise."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}")
-    columns = []
-    for name, dtype in schema.items():
-        column = frame.get_column(name)
-        if column.dtype != dtype:
-            try:
-                column = column.cast(dtype, strict=True)
-            except pl.exceptions.PolarsError as error:
-                raise ValueError(f"{what}.{name}: expected {dtype}, got {column.dtype}") from error
-        columns.append(column)
-    out = pl.DataFrame(columns)
+    out = typed(frame, schema, what)
     keys = out.get_column(key)
     if keys.null_count():
         raise ValueError(f"{what}.{key}: {keys.null_count()} row(s) without a {key}, e.g. row "
