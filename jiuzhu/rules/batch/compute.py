@@ -13,9 +13,7 @@ import pyarrow as pa
 
 from jiuzhu.rules import engine
 from jiuzhu.rules.arrays import Households, ParamArrays, Persons
-from jiuzhu.rules.batch.layout import (
-    households_of,
-)
+from jiuzhu.rules.batch.layout import households_of
 from jiuzhu.rules.batch.schema import (
     RegionCheck,
     bool_column,
@@ -101,8 +99,8 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, context: np.ndarray,
                        contexts: ContextIndex, household_days: np.ndarray, birth_days: np.ndarray,
-                       categories: np.ndarray, female: np.ndarray,
-                       counted: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
+                       categories: np.ndarray, female: np.ndarray, counted: np.ndarray,
+                       size: np.ndarray) -> tuple[Households, Persons, ParamArrays]:
     n, k = h.num_rows, m.num_rows
     months_since = np.full(n, np.nan)
     if "employment_started" in h.column_names:
@@ -124,6 +122,7 @@ def arrays_from_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, c
         vehicle_value=number_column(h, "vehicle_value", "money", n),
         previous_topup=number_column(h, "previous_topup", "money", n),
         months_since_employment=months_since,
+        counted_members=size,
         wage_earners=_wage_earners(h, n),
     )
     health = number_column(m, "health_coefficient", "float", k) if "health_coefficient" in m.column_names \
@@ -198,8 +197,7 @@ def compute_tables(h: pa.Table, m: pa.Table, member_household: np.ndarray, conte
     urban = equals(encoded(h.column("area_type")), "urban")
     context = contexts.assign(regions, household_days, urban)
     households, persons, params = arrays_from_tables(h, m, member_household, context, contexts, household_days,
-                                                     birth_days, categories, equals(sex, "female"), counted)
-    households.counted_members = size
+                                                     birth_days, categories, equals(sex, "female"), counted, size)
     results = engine.compute(households, persons, params, detail=False)
     if not results.valid.all():
         codes, values = regions

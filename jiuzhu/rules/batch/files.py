@@ -178,10 +178,11 @@ def _compute_files(households_path: str | Path, members_path: str | Path, *, chu
     h_offset = 0
     for groups in row_group_chunks(h_file, chunk_rows):
         h = h_file.read_row_groups(groups, columns=h_columns, use_threads=True)
-        lo, hi, member_household = layout.members_of(h_offset, h_offset + h.num_rows)  # a chunk of many
+        lo, hi, member_household, offsets = layout.members_for(h_offset, h_offset + h.num_rows)
         m = reader.take(hi - lo) if reader is not None else all_members.slice(lo, hi - lo)  # type: ignore[union-attr]
         table = compute_chunk(h, m, member_household, contexts, bad, h_offset=h_offset,
-                              m_offset=lo if order is None else order[lo:hi], known_region=known_region)
+                              m_offset=lo if order is None else order[lo:hi], known_region=known_region,
+                              first_member=offsets)
         if table is not None and not bad.count:
             yield table
         h_offset += h.num_rows

@@ -26,14 +26,20 @@ class Layout:
     first_member: np.ndarray | None = None      # ordered: n + 1 offsets into members.parquet
     member_household: np.ndarray | None = None  # otherwise: each member's household row
 
-    def members_of(self, start: int, stop: int) -> tuple[int, int, np.ndarray]:
-        """Member rows [lo, hi) of households [start, stop), and each one's household in the slice."""
+    def members_for(self, start: int, stop: int) -> tuple[int, int, np.ndarray | None, np.ndarray | None]:
+        """Member rows [lo, hi) of households [start, stop), as `compute_chunk` takes them: each
+        member's household in the slice, or (ordered) the n + 1 offsets where households start."""
         if self.first_member is not None:
             offsets = self.first_member[start:stop + 1]
-            return int(offsets[0]), int(offsets[-1]), households_of(offsets)
+            return int(offsets[0]), int(offsets[-1]), None, offsets
         assert self.member_household is not None
         lo, hi = np.searchsorted(self.member_household, [start, stop])
-        return int(lo), int(hi), self.member_household[lo:hi] - start
+        return int(lo), int(hi), self.member_household[lo:hi] - start, None
+
+    def members_of(self, start: int, stop: int) -> tuple[int, int, np.ndarray]:
+        """Member rows [lo, hi) of households [start, stop), and each one's household in the slice."""
+        lo, hi, household, offsets = self.members_for(start, stop)
+        return lo, hi, household if household is not None else households_of(offsets)  # type: ignore[arg-type]
 
 
 def households_of(offsets: np.ndarray) -> np.ndarray:
